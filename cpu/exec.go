@@ -1,0 +1,199 @@
+package cpu
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Run executes instructions until budget instructions have retired (the
+// count may overshoot by less than one block), the CPU halts, shuts down,
+// or RequestStop is called. Guest faults are delivered to the guest; only
+// an emulator bug ends the run with StopInternalError, never a panic.
+func (c *CPU) Run(budget uint64) StopReason {
+	c.backing = c.mem.Backing()
+	c.stopReq = false
+	end := c.icount + budget
+	for {
+		if c.shutdown {
+			return StopShutdown
+		}
+		if c.stopReq {
+			c.stopReq = false
+			return StopRequested
+		}
+		if c.icount >= end {
+			return StopBudget
+		}
+		if c.halted {
+			if !c.serviceInterrupts() {
+				return StopHalt
+			}
+			continue
+		}
+		if err := c.runBlocks(end); err != nil {
+			c.Err = err
+			return StopInternalError
+		}
+	}
+}
+
+// Step executes exactly one instruction (or delivers one pending
+// interrupt) and reports why it stopped.
+func (c *CPU) Step() StopReason {
+	c.backing = c.mem.Backing()
+	if c.shutdown {
+		return StopShutdown
+	}
+	if c.halted {
+		if !c.serviceInterrupts() {
+			return StopHalt
+		}
+		return StopBudget
+	}
+	if err := c.guard(func() { c.stepOne() }); err != nil {
+		c.Err = err
+		return StopInternalError
+	}
+	if c.shutdown {
+		return StopShutdown
+	}
+	if c.halted {
+		return StopHalt
+	}
+	return StopBudget
+}
+
+// runBlocks executes blocks until the budget ends or something needs the
+// outer loop. Faults unwind to here through guard.
+func (c *CPU) runBlocks(end uint64) error {
+	return c.guard(func() {
+		for c.icount < end && !c.halted && !c.stopReq && !c.shutdown {
+			if c.intr || c.nmiPending {
+				if c.serviceInterrupts() {
+					continue
+				}
+			}
+			if c.flags&FlagTF != 0 || c.inhibitIRQ || c.Tracer != nil {
+				c.stepOne()
+				continue
+			}
+			b := c.currentBlock()
+			b.Execs++
+			c.execBlock(b, end)
+		}
+	})
+}
+
+// execBlock runs the instructions of b in order.
+func (c *CPU) execBlock(b *Block, end uint64) {
+	insts := b.Insts
+	for k := range insts {
+		i := &insts[k]
+		c.prevEIP = c.EIP
+		c.EIP += uint32(i.len)
+		i.fn(c, i)
+		c.icount++
+		if c.stopBlock {
+			c.stopBlock = false
+			return
+		}
+	}
+}
+
+// stepOne executes one instruction with the single-step, interrupt-shadow
+// and tracing rules applied.
+func (c *CPU) stepOne() {
+	tf := c.flags&FlagTF != 0
+	hadShadow := c.inhibitIRQ
+	b := c.currentBlock()
+	i := &b.Insts[0]
+	if c.Tracer != nil {
+		c.traceBefore(b, i)
+	}
+	c.prevEIP = c.EIP
+	c.EIP += uint32(i.len)
+	c.shadowFresh = false
+	i.fn(c, i)
+	c.icount++
+	c.stopBlock = false
+	// The shadow covers exactly one instruction (SDM vol. 3, 6.8.3).
+	if hadShadow && !c.shadowFresh {
+		c.inhibitIRQ = false
+	}
+	if c.Tracer != nil {
+		c.Tracer.After(c)
+	}
+	if tf && !(c.shadowFresh && c.shadowDB) {
+		// Single-step trap after the instruction (SDM vol. 3, 17.3.1.4).
+		c.DR[6] |= 1 << 14 // BS
+		c.deliverTrap(excDB)
+	}
+	c.shadowFresh = false
+}
+
+func (c *CPU) traceBefore(b *Block, i *Inst) {
+	raw := make([]byte, i.len)
+	for k := range raw {
+		raw[k] = c.mem.Read8(b.Phys + uint32(k))
+	}
+	c.Tracer.Before(c, raw)
+}
+
+// guard runs f, turning guest faults into exception delivery and any other
+// panic into an error.
+func (c *CPU) guard(f func()) (err error) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if fs, ok := r.(*faultState); ok {
+			c.stopBlock = false
+			c.shadowFresh = false
+			first := *fs
+			c.EIP = c.prevEIP
+			err = c.guard(func() { c.deliverFault(first) })
+			return
+		}
+		if re, ok := r.(runtime.Error); ok {
+			err = fmt.Errorf("cpu: internal error at %04X:%08X: %v", c.Seg[CS].Selector, c.prevEIP, re)
+			return
+		}
+		err = fmt.Errorf("cpu: internal error at %04X:%08X: %v", c.Seg[CS].Selector, c.prevEIP, r)
+	}()
+	f()
+	return nil
+}
+
+// serviceInterrupts delivers a pending NMI or INTR if the CPU accepts it
+// now, and reports whether it did (which also ends HLT).
+func (c *CPU) serviceInterrupts() bool {
+	if c.inhibitIRQ {
+		return false
+	}
+	if c.nmiPending {
+		c.nmiPending = false
+		c.halted = false
+		c.deliverExternal(excNMI)
+		return true
+	}
+	if c.intr && c.flags&FlagIF != 0 && c.pic != nil {
+		c.halted = false
+		vec := c.pic.Acknowledge()
+		c.deliverExternal(vec)
+		return true
+	}
+	return false
+}
+
+// deliverExternal delivers a hardware interrupt, handling faults raised
+// while doing so.
+func (c *CPU) deliverExternal(vec uint8) {
+	if err := c.guard(func() {
+		c.prevEIP = c.EIP
+		c.interrupt(vec, intHardware, 0, false)
+	}); err != nil {
+		c.Err = err
+		c.shutdown = true
+	}
+}

@@ -1,0 +1,77 @@
+package mmu
+
+// TLBSize is the number of entries in each set; a power of two.
+const TLBSize = 1024
+
+// TLBMask selects an entry from a linear page number.
+const TLBMask = TLBSize - 1
+
+// tagInvalid never equals a page-aligned linear address.
+const tagInvalid = 1
+
+// TLBEntry caches one linear page. The CPU's fast path compares ReadTag or
+// WriteTag with the page-aligned linear address and, on a match, accesses
+// Backing()[Off + offset] directly. A tag is only set when that direct
+// access is exactly what the slow path would do: the page is backed by
+// RAM/ROM, permissions allow it, and (for writes) the dirty bit is already
+// set and the page holds no decoded code (QEMU's TLB_NOTDIRTY idea).
+type TLBEntry struct {
+	ReadTag  uint32
+	WriteTag uint32
+	Phys     uint32 // physical page base
+	global   bool
+	Off      int // backing offset of the page
+}
+
+// TLB has one direct-mapped set for supervisor accesses and one for user
+// accesses, so a privilege change needs no flush.
+type TLB struct {
+	Sets [2][TLBSize]TLBEntry
+}
+
+func (t *TLB) entry(lin uint32, user bool) *TLBEntry {
+	s := 0
+	if user {
+		s = 1
+	}
+	return &t.Sets[s][(lin>>pageShift)&TLBMask]
+}
+
+// FlushAll drops every entry, global or not.
+func (t *TLB) FlushAll() {
+	for s := range t.Sets {
+		for i := range t.Sets[s] {
+			t.Sets[s][i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
+		}
+	}
+}
+
+// FlushNonGlobal drops every entry not marked global.
+func (t *TLB) FlushNonGlobal() {
+	for s := range t.Sets {
+		for i := range t.Sets[s] {
+			if !t.Sets[s][i].global {
+				t.Sets[s][i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
+			}
+		}
+	}
+}
+
+// FlushPage drops the entries for the page holding lin in both sets.
+func (t *TLB) FlushPage(lin uint32) {
+	i := (lin >> pageShift) & TLBMask
+	for s := range t.Sets {
+		t.Sets[s][i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
+	}
+}
+
+// dropWritesToPhys removes fast-path write access to a physical page.
+func (t *TLB) dropWritesToPhys(page uint32) {
+	for s := range t.Sets {
+		for i := range t.Sets[s] {
+			if t.Sets[s][i].Phys == page {
+				t.Sets[s][i].WriteTag = tagInvalid
+			}
+		}
+	}
+}
