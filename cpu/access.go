@@ -182,6 +182,9 @@ func (c *CPU) probeLin(lin, size uint32, write, user bool) {
 
 // readLinSlow reads size bytes at a linear address the long way.
 func (c *CPU) readLinSlow(lin uint32, size int, user bool) uint32 {
+	if c.bpData {
+		c.noteDataAccess(lin, size, false)
+	}
 	if int(lin&0xFFF)+size <= mmu.PageSize {
 		return c.mem.Read(c.translate(lin, false, user), size)
 	}
@@ -204,6 +207,9 @@ func (c *CPU) readLinSlow(lin uint32, size int, user bool) uint32 {
 
 // writeLinSlow writes size bytes at a linear address the long way.
 func (c *CPU) writeLinSlow(lin uint32, size int, v uint32, user bool) {
+	if c.bpData {
+		c.noteDataAccess(lin, size, true)
+	}
 	if int(lin&0xFFF)+size <= mmu.PageSize {
 		c.mem.Write(c.translate(lin, true, user), size, v)
 		return

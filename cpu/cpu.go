@@ -204,6 +204,15 @@ type CPU struct {
 	tscOffset uint64
 	sysenter  [3]uint32 // SYSENTER_CS, _ESP, _EIP
 
+	// Breakpoint state (debug.go): bpExec/bpData say which kinds are
+	// armed, dbHits collects data-breakpoint hits of the current
+	// instruction, pendingDB requests a #DB trap after it (task-switch T
+	// bit), missTLB is the always-missing TLB set used while bpData.
+	bpExec, bpData bool
+	dbHits         uint32
+	pendingDB      bool
+	missTLB        *[mmu.TLBSize]mmu.TLBEntry
+
 	// fpu is the x87 unit, when present.
 	fpuPresent bool
 
@@ -279,6 +288,7 @@ func (c *CPU) Reset() {
 	c.DR = [8]uint32{}
 	c.DR[6] = 0xFFFF0FF0
 	c.DR[7] = 0x400
+	c.debugRegsChanged()
 	for s := range c.Seg {
 		c.Seg[s] = realSegment(0)
 	}
@@ -307,11 +317,7 @@ func (c *CPU) modeChanged() {
 	} else {
 		c.stackMask = 0xFFFF
 	}
-	if c.cpl == 3 {
-		c.tlbSet = &c.mmu.TLB.Sets[1]
-	} else {
-		c.tlbSet = &c.mmu.TLB.Sets[0]
-	}
+	c.selectTLB()
 }
 
 // protected reports CR0.PE.

@@ -73,7 +73,7 @@ func (c *CPU) runBlocks(end uint64) error {
 					continue
 				}
 			}
-			if c.flags&FlagTF != 0 || c.inhibitIRQ || c.Tracer != nil {
+			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData || c.pendingDB {
 				c.stepOne()
 				continue
 			}
@@ -105,6 +105,16 @@ func (c *CPU) execBlock(b *Block, end uint64) {
 func (c *CPU) stepOne() {
 	tf := c.flags&FlagTF != 0
 	hadShadow := c.inhibitIRQ
+	rf := c.flags&FlagRF != 0
+	if c.bpExec && !rf {
+		// Instruction breakpoints are faults, checked before the
+		// instruction runs (SDM vol. 3, 17.3.1.1).
+		if hits := c.execBreakpoint(c.Seg[CS].Base + c.EIP); hits != 0 {
+			c.prevEIP = c.EIP
+			c.DR[6] = c.DR[6]&^dr6Hit | hits
+			c.raise(excDB, 0)
+		}
+	}
 	b := c.currentBlock()
 	i := &b.Insts[0]
 	if c.Tracer != nil {
@@ -113,9 +123,14 @@ func (c *CPU) stepOne() {
 	c.prevEIP = c.EIP
 	c.EIP += uint32(i.len)
 	c.shadowFresh = false
+	c.dbHits = 0
 	i.fn(c, i)
 	c.icount++
 	c.stopBlock = false
+	if rf {
+		// RF suppresses instruction breakpoints for one instruction.
+		c.flags &^= FlagRF
+	}
 	// The shadow covers exactly one instruction (SDM vol. 3, 6.8.3).
 	if hadShadow && !c.shadowFresh {
 		c.inhibitIRQ = false
@@ -123,9 +138,23 @@ func (c *CPU) stepOne() {
 	if c.Tracer != nil {
 		c.Tracer.After(c)
 	}
+	// Debug traps after the instruction: single step (BS), data
+	// breakpoints (B0-B3), task-switch trap (BT) (SDM vol. 3, 17.3.1).
+	trap := false
 	if tf && !(c.shadowFresh && c.shadowDB) {
-		// Single-step trap after the instruction (SDM vol. 3, 17.3.1.4).
-		c.DR[6] |= 1 << 14 // BS
+		c.DR[6] |= dr6BS
+		trap = true
+	}
+	if c.dbHits != 0 {
+		c.DR[6] = c.DR[6]&^dr6Hit | c.dbHits
+		c.dbHits = 0
+		trap = true
+	}
+	if c.pendingDB {
+		c.pendingDB = false
+		trap = true
+	}
+	if trap {
 		c.deliverTrap(excDB)
 	}
 	c.shadowFresh = false

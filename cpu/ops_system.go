@@ -201,6 +201,7 @@ func opMOVFromCR(c *CPU, i *Inst) {
 // CR4.DE is clear (SDM vol. 3, 17.2.2).
 func opMOVToDR(c *CPU, i *Inst) {
 	c.requireCPL0()
+	c.checkGeneralDetect()
 	n := i.op
 	if n == 4 || n == 5 {
 		n += 2
@@ -218,6 +219,7 @@ func opMOVToDR(c *CPU, i *Inst) {
 
 func opMOVFromDR(c *CPU, i *Inst) {
 	c.requireCPL0()
+	c.checkGeneralDetect()
 	n := i.op
 	if n == 4 || n == 5 {
 		n += 2

@@ -13,12 +13,12 @@ const (
 	attrDB        = 1 << 14 // D (code) / B (stack, expand-down limit)
 	attrG         = 1 << 15
 	typeCode      = 1 << 3
-	typeConform   = 1 << 2 // code: conforming
-	typeReadable  = 1 << 1 // code: readable
-	typeExpDown   = 1 << 2 // data: expand-down
-	typeWritable  = 1 << 1 // data: writable
+	typeConform   = 1 << 2                                            // code: conforming
+	typeReadable  = 1 << 1                                            // code: readable
+	typeExpDown   = 1 << 2                                            // data: expand-down
+	typeWritable  = 1 << 1                                            // data: writable
 	attrRealData  = attrPresent | attrS | typeWritable | attrAccessed // 0x93
-	attrV86Data   = attrRealData | 3<<attrDPLShift                   // 0xF3
+	attrV86Data   = attrRealData | 3<<attrDPLShift                    // 0xF3
 	attrRealCode  = attrRealData
 	realModeLimit = 0xFFFF
 )

@@ -75,3 +75,12 @@ func (t *TLB) dropWritesToPhys(page uint32) {
 		}
 	}
 }
+
+// InvalidateSet marks every entry of a standalone set invalid. A CPU uses
+// such an always-missing set to force every access through the slow path
+// (for example while data breakpoints are armed).
+func InvalidateSet(s *[TLBSize]TLBEntry) {
+	for i := range s {
+		s[i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
+	}
+}
