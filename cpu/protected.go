@@ -17,8 +17,8 @@ const (
 	sysCallGate32  = 0xC
 	sysIntGate32   = 0xE
 	sysTrapGate32  = 0xF
-	descAccessed   = 1 << 8  // in the high dword
-	descBusy       = 1 << 9  // TSS busy bit, in the high dword
+	descAccessed   = 1 << 8 // in the high dword
+	descBusy       = 1 << 9 // TSS busy bit, in the high dword
 	selectorRPL    = 3
 	selectorTI     = 4
 	selectorIndex  = 0xFFF8
