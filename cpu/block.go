@@ -24,6 +24,37 @@ type Block struct {
 	hashNext *Block
 	// Execs counts entries, for hot-block detection by the jit.
 	Execs uint32
+	// links remember the blocks that followed this one, keyed by the EIP
+	// execution continued at, so the loop can skip the lookup (block
+	// chaining). A link holds while the TLB epoch is unchanged.
+	links [2]blockLink
+}
+
+type blockLink struct {
+	eip   uint32
+	epoch uint64
+	next  *Block
+}
+
+// follow returns the block linked for continuing at eip, if still valid.
+func (b *Block) follow(eip uint32, epoch uint64) *Block {
+	for k := range b.links {
+		l := &b.links[k]
+		if l.next != nil && l.eip == eip && l.epoch == epoch && l.next.valid {
+			return l.next
+		}
+	}
+	return nil
+}
+
+// link records that execution continued at eip with block next.
+func (b *Block) link(eip uint32, epoch uint64, next *Block) {
+	if b.links[0].next == nil || b.links[0].epoch != epoch {
+		b.links[0] = blockLink{eip, epoch, next}
+		return
+	}
+	b.links[1] = b.links[0]
+	b.links[0] = blockLink{eip, epoch, next}
 }
 
 const noPage = 1 // never a page-aligned address

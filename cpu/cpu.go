@@ -174,6 +174,9 @@ type CPU struct {
 
 	// Instructions retired since reset (each REP iteration counts as one).
 	icount uint64
+	// idle counts the instruction times skipped while halted; virtual time
+	// is measured in ticks = icount + idle.
+	idle uint64
 
 	halted      bool
 	shutdown    bool
@@ -311,6 +314,8 @@ func (c *CPU) Reset() {
 // modeChanged recomputes cached mode state after CR0, CS, SS, EFLAGS.VM
 // or CPL change.
 func (c *CPU) modeChanged() {
+	// Block links assume an unchanged CS and mode.
+	c.mmu.TLB.Epoch++
 	c.code32 = c.Seg[CS].Attr&attrDB != 0 && c.protected() && !c.v86()
 	if c.Seg[SS].Attr&attrDB != 0 && c.protected() && !c.v86() {
 		c.stackMask = 0xFFFFFFFF
@@ -334,6 +339,15 @@ func (c *CPU) Code32() bool { return c.code32 }
 
 // InstructionCount is the number of instructions retired since reset.
 func (c *CPU) InstructionCount() uint64 { return c.icount }
+
+// Ticks is the CPU's virtual time: retired instructions plus the
+// instruction times skipped while halted. The machine's clock and the TSC
+// both follow it.
+func (c *CPU) Ticks() uint64 { return c.icount + c.idle }
+
+// SkipTicks advances virtual time by n instruction times without
+// executing anything (HLT waiting for the next device deadline).
+func (c *CPU) SkipTicks(n uint64) { c.idle += n }
 
 // Halted reports whether the CPU is waiting in HLT.
 func (c *CPU) Halted() bool { return c.halted }

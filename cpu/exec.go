@@ -67,19 +67,33 @@ func (c *CPU) Step() StopReason {
 // outer loop. Faults unwind to here through guard.
 func (c *CPU) runBlocks(end uint64) error {
 	return c.guard(func() {
+		var prev *Block
+		tlb := &c.mmu.TLB
 		for c.icount < end && !c.halted && !c.stopReq && !c.shutdown {
 			if c.intr || c.nmiPending {
 				if c.serviceInterrupts() {
+					prev = nil
 					continue
 				}
 			}
 			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData || c.pendingDB {
 				c.stepOne()
+				prev = nil
 				continue
 			}
-			b := c.currentBlock()
+			var b *Block
+			if prev != nil {
+				b = prev.follow(c.EIP, tlb.Epoch)
+			}
+			if b == nil {
+				b = c.currentBlock()
+				if prev != nil {
+					prev.link(c.EIP, tlb.Epoch, b)
+				}
+			}
 			b.Execs++
 			c.execBlock(b, end)
+			prev = b
 		}
 	})
 }

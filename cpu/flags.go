@@ -6,7 +6,7 @@ import "math/bits"
 // flag-setting operation (lazy evaluation as in QEMU's cc_op and v86's
 // flags_changed): the instruction stores its operands and result, and a
 // flag is computed only when something reads it.
-type ccOp uint8
+type ccOp uint32
 
 const (
 	// ccNone: the arithmetic flags are valid in CPU.flags.
@@ -49,7 +49,13 @@ func sizeMask(size uint8) uint32 { return 0xFFFFFFFF >> (32 - uint32(size)*8) }
 
 // setLazy records a flag-setting operation.
 func (c *CPU) setLazy(op ccOp, size uint8, dst, src, res, aux uint32) {
-	c.lf = lazyFlags{op: op, sign: sizeSign(size), dst: dst, src: src, res: res, aux: aux}
+	l := &c.lf
+	l.op = op
+	l.sign = sizeSign(size)
+	l.dst = dst
+	l.src = src
+	l.res = res
+	l.aux = aux
 }
 
 func (c *CPU) cf() bool {

@@ -278,9 +278,9 @@ func opCPUID(c *CPU, i *Inst) {
 	}
 }
 
-// TSC returns the time-stamp counter: retired instructions scaled by
-// TSCPerInsn, plus the offset written through MSR 0x10.
-func (c *CPU) TSC() uint64 { return c.icount*c.TSCPerInsn + c.tscOffset }
+// TSC returns the time-stamp counter: virtual ticks scaled by TSCPerInsn,
+// plus the offset written through MSR 0x10.
+func (c *CPU) TSC() uint64 { return c.Ticks()*c.TSCPerInsn + c.tscOffset }
 
 // opRDTSC: CR4.TSD restricts it to CPL 0 (SDM vol. 2, RDTSC).
 func opRDTSC(c *CPU, i *Inst) {
@@ -330,7 +330,7 @@ func opWRMSR(c *CPU, i *Inst) {
 	v := uint64(c.R[EDX])<<32 | uint64(c.R[EAX])
 	switch c.R[ECX] {
 	case msrTSC:
-		c.tscOffset = v - c.icount*c.TSCPerInsn
+		c.tscOffset = v - c.Ticks()*c.TSCPerInsn
 	case msrSysenterCS, msrSysenterESP, msrSysenterEIP:
 		c.sysenter[c.R[ECX]-msrSysenterCS] = uint32(v)
 	default:

@@ -134,3 +134,8 @@ func opSYSEXIT(c *CPU, i *Inst) {
 	c.EIP = c.R[EDX]
 	c.modeChanged()
 }
+
+// FlatSegment returns the hidden state of a present, accessed, DPL-0,
+// 32-bit segment with base 0 and a 4 GiB limit: code (execute/read) or
+// data (read/write). Loaders use it to enter protected mode directly.
+func FlatSegment(sel uint16, code bool) Segment { return flatSegment(sel, code, 0) }

@@ -27,6 +27,11 @@ type TLBEntry struct {
 // accesses, so a privilege change needs no flush.
 type TLB struct {
 	Sets [2][TLBSize]TLBEntry
+	// Epoch changes whenever translations may have changed (any flush).
+	// Caches derived from translations, such as the CPU's links between
+	// translated blocks, are valid only while it is unchanged. Owners of
+	// other translation-affecting state (CS, mode) bump it too.
+	Epoch uint64
 }
 
 func (t *TLB) entry(lin uint32, user bool) *TLBEntry {
@@ -39,6 +44,7 @@ func (t *TLB) entry(lin uint32, user bool) *TLBEntry {
 
 // FlushAll drops every entry, global or not.
 func (t *TLB) FlushAll() {
+	t.Epoch++
 	for s := range t.Sets {
 		for i := range t.Sets[s] {
 			t.Sets[s][i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
@@ -48,6 +54,7 @@ func (t *TLB) FlushAll() {
 
 // FlushNonGlobal drops every entry not marked global.
 func (t *TLB) FlushNonGlobal() {
+	t.Epoch++
 	for s := range t.Sets {
 		for i := range t.Sets[s] {
 			if !t.Sets[s][i].global {
@@ -59,6 +66,7 @@ func (t *TLB) FlushNonGlobal() {
 
 // FlushPage drops the entries for the page holding lin in both sets.
 func (t *TLB) FlushPage(lin uint32) {
+	t.Epoch++
 	i := (lin >> pageShift) & TLBMask
 	for s := range t.Sets {
 		t.Sets[s][i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
