@@ -22,26 +22,41 @@ func (c *CPU) segFault(s int) {
 
 // checkRead returns the linear address of a size-byte read at s:off.
 func (c *CPU) checkRead(s int, off, size uint32) uint32 {
-	sg := &c.Seg[s]
-	if !sg.canRead || off < sg.lo || off > sg.hi || sg.hi-off < size-1 {
+	lin, ok := c.readable(s, off, size)
+	if !ok {
 		c.segFault(s)
 	}
-	return sg.Base + off
+	return lin
+}
+
+// readable and writable are the inlinable cores of the checks: the
+// linear address and whether the access is allowed.
+func (c *CPU) readable(s int, off, size uint32) (uint32, bool) {
+	sg := &c.Seg[s]
+	return sg.Base + off, uint64(off-sg.lo) < sg.rBound[size&7]
+}
+
+func (c *CPU) writable(s int, off, size uint32) (uint32, bool) {
+	sg := &c.Seg[s]
+	return sg.Base + off, uint64(off-sg.lo) < sg.wBound[size&7]
 }
 
 // checkWrite returns the linear address of a size-byte write at s:off.
 func (c *CPU) checkWrite(s int, off, size uint32) uint32 {
-	sg := &c.Seg[s]
-	if !sg.canWrite || off < sg.lo || off > sg.hi || sg.hi-off < size-1 {
+	lin, ok := c.writable(s, off, size)
+	if !ok {
 		c.segFault(s)
 	}
-	return sg.Base + off
+	return lin
 }
 
 func (c *CPU) userAccess() bool { return c.cpl == 3 }
 
 func (c *CPU) read8(s int, off uint32) uint8 {
-	lin := c.checkRead(s, off, 1)
+	lin, ok := c.readable(s, off, 1)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.ReadTag == lin&^0xFFF {
 		return c.backing[e.Off+int(lin&0xFFF)]
@@ -50,7 +65,10 @@ func (c *CPU) read8(s int, off uint32) uint8 {
 }
 
 func (c *CPU) read16(s int, off uint32) uint16 {
-	lin := c.checkRead(s, off, 2)
+	lin, ok := c.readable(s, off, 2)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.ReadTag == lin&^0xFFF && lin&0xFFF != 0xFFF {
 		return binary.LittleEndian.Uint16(c.backing[e.Off+int(lin&0xFFF):])
@@ -59,7 +77,10 @@ func (c *CPU) read16(s int, off uint32) uint16 {
 }
 
 func (c *CPU) read32(s int, off uint32) uint32 {
-	lin := c.checkRead(s, off, 4)
+	lin, ok := c.readable(s, off, 4)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.ReadTag == lin&^0xFFF && lin&0xFFF <= 0xFFC {
 		return binary.LittleEndian.Uint32(c.backing[e.Off+int(lin&0xFFF):])
@@ -79,7 +100,10 @@ func (c *CPU) readN(s int, off uint32, size uint8) uint32 {
 }
 
 func (c *CPU) write8(s int, off uint32, v uint8) {
-	lin := c.checkWrite(s, off, 1)
+	lin, ok := c.writable(s, off, 1)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.WriteTag == lin&^0xFFF {
 		c.backing[e.Off+int(lin&0xFFF)] = v
@@ -89,7 +113,10 @@ func (c *CPU) write8(s int, off uint32, v uint8) {
 }
 
 func (c *CPU) write16(s int, off uint32, v uint16) {
-	lin := c.checkWrite(s, off, 2)
+	lin, ok := c.writable(s, off, 2)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.WriteTag == lin&^0xFFF && lin&0xFFF != 0xFFF {
 		binary.LittleEndian.PutUint16(c.backing[e.Off+int(lin&0xFFF):], v)
@@ -99,7 +126,10 @@ func (c *CPU) write16(s int, off uint32, v uint16) {
 }
 
 func (c *CPU) write32(s int, off uint32, v uint32) {
-	lin := c.checkWrite(s, off, 4)
+	lin, ok := c.writable(s, off, 4)
+	if !ok {
+		c.segFault(s)
+	}
 	e := &c.tlbSet[(lin>>12)&mmu.TLBMask]
 	if e.WriteTag == lin&^0xFFF && lin&0xFFF <= 0xFFC {
 		binary.LittleEndian.PutUint32(c.backing[e.Off+int(lin&0xFFF):], v)

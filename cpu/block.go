@@ -291,6 +291,9 @@ func (c *CPU) translateBlock(lin, phys, eip uint32) *Block {
 		}
 		c.mem.ReadBytes(phys+off, buf[:n])
 		inst, res := decodeInst(buf[:n], mode)
+		if c.isFirmwareCall(phys+off, buf[:n]) {
+			inst, res = Inst{fn: opFirmwareCall, imm: uint32(buf[2]) | uint32(buf[3])<<8, len: 4, term: true}, decodeOK
+		}
 		if res == decodeTruncated {
 			if n == inPage && (inLimit == 0 || inLimit > inPage) {
 				// The instruction continues on the next page.
@@ -334,4 +337,20 @@ func (c *CPU) translateBlock(lin, phys, eip uint32) *Block {
 	}
 	c.blocks.insert(b)
 	return b
+}
+
+// isFirmwareCall reports whether the bytes at physical address phys are a
+// firmware trap (see Hooks.FirmwareCall).
+func (c *CPU) isFirmwareCall(phys uint32, b []byte) bool {
+	h := &c.Hooks
+	return h.FirmwareCall != nil && phys >= h.FirmwareLo && phys < h.FirmwareHi &&
+		len(b) >= 4 && b[0] == 0x0F && b[1] == 0x0B
+}
+
+// opFirmwareCall hands control to the built-in firmware.
+func opFirmwareCall(c *CPU, i *Inst) {
+	if c.Hooks.FirmwareCall == nil {
+		c.raise(excUD, 0)
+	}
+	c.Hooks.FirmwareCall(c, uint16(i.imm))
 }

@@ -235,6 +235,12 @@ type Hooks struct {
 	// Exception, when non-nil, is told of every processor exception as
 	// its delivery starts (for tracing and test harnesses).
 	Exception func(c *CPU, vector uint8, errorCode uint32)
+	// FirmwareCall, when non-nil, is the built-in firmware's entry from
+	// its ROM: the 4-byte sequence 0F 0B id16 (UD2 and a service number)
+	// executed from physical addresses in [FirmwareLo, FirmwareHi) calls
+	// it instead of raising #UD. EIP already points past the sequence.
+	FirmwareCall           func(c *CPU, service uint16)
+	FirmwareLo, FirmwareHi uint32
 }
 
 // Tracer observes instructions for debugging (gox86 run --trace).

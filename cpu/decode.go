@@ -160,7 +160,9 @@ func decodeInst(b []byte, mode int) (Inst, decodeResult) {
 		// destination, raises #UD (SDM vol. 2, LOCK).
 		i.fn = opUD
 		i.term = true
+		return i, decodeOK
 	}
+	specialize(&i, &xi)
 	return i, decodeOK
 }
 

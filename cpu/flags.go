@@ -205,6 +205,9 @@ const (
 
 // cond evaluates condition code cc (the low nibble of Jcc/SETcc/CMOVcc).
 func (c *CPU) cond(cc uint8) bool {
+	if c.lf.op == ccSub {
+		return c.condSub(cc)
+	}
 	var r bool
 	switch cc >> 1 {
 	case 0:
@@ -229,3 +232,31 @@ func (c *CPU) cond(cc uint8) bool {
 
 // parity8 reports even parity of the low byte (PF).
 func parity8(v uint32) bool { return bits.OnesCount8(uint8(v))&1 == 0 }
+
+// condSub evaluates a condition directly from a pending subtraction or
+// comparison dst - src: unsigned order for B/BE, and signed order (by
+// flipping the sign bits) for L/LE, which is what SF, OF, CF and ZF
+// encode (SDM vol. 1, appendix B, table B-1).
+func (c *CPU) condSub(cc uint8) bool {
+	l := &c.lf
+	var r bool
+	switch cc >> 1 {
+	case 0:
+		r = (l.dst^l.src)&(l.dst^l.res)&l.sign != 0
+	case 1:
+		r = l.dst < l.src
+	case 2:
+		r = l.res == 0
+	case 3:
+		r = l.dst <= l.src
+	case 4:
+		r = l.res&l.sign != 0
+	case 5:
+		r = parity8(l.res)
+	case 6:
+		r = l.dst^l.sign < l.src^l.sign
+	default:
+		r = l.dst^l.sign <= l.src^l.sign
+	}
+	return r != (cc&1 != 0)
+}

@@ -38,6 +38,10 @@ type Segment struct {
 	lo, hi uint32
 	// canRead/canWrite: data accesses allowed through this register.
 	canRead, canWrite bool
+	// rBound[n] and wBound[n] make the per-access check one comparison:
+	// an n-byte read at off is valid iff uint64(off-lo) < rBound[n]
+	// (0 when reads are not allowed at all). Indexed by size 1, 2, 4.
+	rBound, wBound [8]uint64
 }
 
 // DescriptorTable is GDTR or IDTR.
@@ -54,6 +58,23 @@ func realSegment(sel uint16) Segment {
 
 // refresh recomputes the derived access-check fields.
 func (s *Segment) refresh() {
+	s.refreshRange()
+	for _, n := range [...]uint32{1, 2, 4} {
+		var b uint64
+		if s.lo <= s.hi && s.hi-s.lo >= n-1 {
+			b = uint64(s.hi-s.lo-(n-1)) + 1
+		}
+		s.rBound[n], s.wBound[n] = 0, 0
+		if s.canRead {
+			s.rBound[n] = b
+		}
+		if s.canWrite {
+			s.wBound[n] = b
+		}
+	}
+}
+
+func (s *Segment) refreshRange() {
 	s.lo, s.hi = 0, s.Limit
 	s.canRead, s.canWrite = false, false
 	if s.Attr&attrPresent == 0 || s.Attr&attrS == 0 {
