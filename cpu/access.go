@@ -212,6 +212,9 @@ func (c *CPU) probeLin(lin, size uint32, write, user bool) {
 
 // readLinSlow reads size bytes at a linear address the long way.
 func (c *CPU) readLinSlow(lin uint32, size int, user bool) uint32 {
+	if c.alignCheck && user && lin&uint32(size-1) != 0 {
+		c.raise(excAC, 0)
+	}
 	if c.bpData {
 		c.noteDataAccess(lin, size, false)
 	}
@@ -237,6 +240,9 @@ func (c *CPU) readLinSlow(lin uint32, size int, user bool) uint32 {
 
 // writeLinSlow writes size bytes at a linear address the long way.
 func (c *CPU) writeLinSlow(lin uint32, size int, v uint32, user bool) {
+	if c.alignCheck && user && lin&uint32(size-1) != 0 {
+		c.raise(excAC, 0)
+	}
 	if c.bpData {
 		c.noteDataAccess(lin, size, true)
 	}

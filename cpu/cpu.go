@@ -212,6 +212,7 @@ type CPU struct {
 	// instruction, pendingDB requests a #DB trap after it (task-switch T
 	// bit), missTLB is the always-missing TLB set used while bpData.
 	bpExec, bpData bool
+	alignCheck     bool // #AC checks armed (CR0.AM, EFLAGS.AC, CPL 3)
 	dbHits         uint32
 	pendingDB      bool
 	missTLB        *[mmu.TLBSize]mmu.TLBEntry

@@ -38,8 +38,11 @@ func (c *CPU) debugRegsChanged() {
 // privilege, or at an always-missing set while data breakpoints are armed
 // so every access reaches the slow path where they are checked.
 func (c *CPU) selectTLB() {
+	// Alignment checking (CR0.AM, EFLAGS.AC, CPL 3; SDM vol. 3, 6.15
+	// interrupt 17) is done on the slow path too.
+	c.alignCheck = c.CR0&CR0AM != 0 && c.flags&FlagAC != 0 && c.cpl == 3
 	switch {
-	case c.bpData:
+	case c.bpData || c.alignCheck:
 		if c.missTLB == nil {
 			c.missTLB = new([mmu.TLBSize]mmu.TLBEntry)
 			mmu.InvalidateSet(c.missTLB)

@@ -168,6 +168,13 @@ func (c *CPU) deliverFault(f faultState) {
 	if c.Hooks.Exception != nil {
 		c.Hooks.Exception(c, f.vector, f.code)
 	}
+	if f.vector != excDB {
+		// Faults push EFLAGS with RF set, so the restarted instruction
+		// does not re-trigger an instruction breakpoint; instruction
+		// breakpoints themselves push RF as it was (SDM vol. 3, 18.3.1.1).
+		c.materialize()
+		c.flags |= FlagRF
+	}
 	c.interrupt(f.vector, intException, f.code, f.hasCode)
 	d.active = false
 }

@@ -86,6 +86,8 @@ func (c *CPU) runBlocks(end uint64) error {
 				b = prev.follow(c.EIP, tlb.Epoch)
 			}
 			if b == nil {
+				// A fault while fetching the block is taken at its EIP.
+				c.prevEIP = c.EIP
 				b = c.currentBlock()
 				if prev != nil {
 					prev.link(c.EIP, tlb.Epoch, b)
@@ -129,6 +131,7 @@ func (c *CPU) stepOne() {
 			c.raise(excDB, 0)
 		}
 	}
+	c.prevEIP = c.EIP
 	b := c.currentBlock()
 	i := &b.Insts[0]
 	if c.Tracer != nil {

@@ -262,6 +262,12 @@ func (m *tmMachine) setHandler(v uint8, dpl uint8, code []byte) {
 // vector points at a recording stub, EFLAGS = 2.
 func tmReal(t testing.TB, code []byte) *tmMachine {
 	m := tmNewMachine(t, tmMemSize)
+	m.setupReal()
+	m.load(tmCode, code)
+	return m
+}
+
+func (m *tmMachine) setupReal() {
 	for v := 0; v < 256; v++ {
 		stub := tmStubs + uint32(v)*32
 		m.load(stub, tmRealStub(uint8(v)))
@@ -279,8 +285,6 @@ func tmReal(t testing.TB, code []byte) *tmMachine {
 	c.SetRealSegment(FS, 0)
 	c.SetRealSegment(GS, 0)
 	c.SetFlags(0x2)
-	m.load(tmCode, code)
-	return m
 }
 
 // tmProt returns a machine in flat 32-bit protected mode at CPL 0: the GDT

@@ -191,21 +191,15 @@ func opINT(c *CPU, i *Inst) {
 	c.interrupt(vec, intSoftware, 0, false)
 }
 
-// opINT3: the one-byte breakpoint (CC).
-func opINT3(c *CPU, i *Inst) {
-	if c.v86() && c.iopl() < 3 {
-		c.raise(excGP, 0)
-	}
-	c.interrupt(excBP, intSoftware, 0, false)
-}
+// opINT3: the one-byte breakpoint (CC). Unlike INT n it is not
+// IOPL-sensitive in virtual-8086 mode (SDM vol. 3, 20.2.7).
+func opINT3(c *CPU, i *Inst) { c.interrupt(excBP, intSoftware, 0, false) }
 
-// opINTO raises #OF as a trap when OF is set.
+// opINTO raises #OF as a trap when OF is set; like INT3 it is not
+// IOPL-sensitive in virtual-8086 mode.
 func opINTO(c *CPU, i *Inst) {
 	if !c.of() {
 		return
-	}
-	if c.v86() && c.iopl() < 3 {
-		c.raise(excGP, 0)
 	}
 	c.interrupt(excOF, intSoftware, 0, false)
 }
