@@ -1,0 +1,66 @@
+// Command gox86 runs x86 guests on the gox86 emulator, and disassembles
+// x86 code.
+//
+//	gox86 run                              boot the built-in demo guest
+//	gox86 run --kernel bench.elf --serial stdio
+//	gox86 run --raw boot.bin --load-at 0x7c00 --entry 0000:7c00 --debugcon stdio
+//	gox86 disasm FILE --mode 16 --org 0x7c00
+//	gox86 version
+//
+// Every bad argument or unreadable file ends with a one-line error and a
+// non-zero exit status.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+// run executes the command line and returns the process exit status.
+func run(args []string) int {
+	status := 0
+	app := &cli.App{
+		Name:            "gox86",
+		Usage:           "a PC emulator in pure Go",
+		HideHelpCommand: true,
+		Commands: []*cli.Command{
+			versionCommand(),
+			disasmCommand(),
+			runCommand(&status),
+		},
+		OnUsageError: func(ctx *cli.Context, err error, isSubcommand bool) error {
+			return err
+		},
+		ExitErrHandler: func(*cli.Context, error) {},
+	}
+	if err := app.Run(args); err != nil {
+		fmt.Fprintf(os.Stderr, "gox86: %v\n", err)
+		if status == 0 {
+			status = 2
+		}
+	}
+	return status
+}
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the gox86 version",
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() > 0 {
+				return fmt.Errorf("version takes no arguments")
+			}
+			fmt.Printf("gox86 %s\n", version)
+			return nil
+		},
+	}
+}

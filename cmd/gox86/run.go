@@ -1,0 +1,308 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gox86/gox86"
+	"github.com/gox86/gox86/devices"
+)
+
+//go:embed demo/demo.bin
+var demoImage []byte
+
+func runCommand(status *int) *cli.Command {
+	return &cli.Command{
+		Name:  "run",
+		Usage: "run a guest (with no image: the built-in demo)",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "raw", Usage: "flat binary to load (with --load-at and --entry)"},
+			&cli.StringFlag{Name: "load-at", Value: "0x7c00", Usage: "physical load address of --raw"},
+			&cli.StringFlag{Name: "entry", Value: "0000:7c00", Usage: "real-mode SEG:OFF to start --raw at"},
+			&cli.StringFlag{Name: "kernel", Usage: "kernel to boot: a Linux bzImage or a Multiboot v1 ELF"},
+			&cli.StringFlag{Name: "initrd", Usage: "initial ramdisk for a Linux --kernel"},
+			&cli.StringFlag{Name: "append", Usage: "kernel command line"},
+			&cli.StringFlag{Name: "fda", Usage: "floppy image for drive A: (1.44 MB raw, or gzip/zstd compressed)"},
+			&cli.StringFlag{Name: "fdb", Usage: "floppy image for drive B:"},
+			&cli.StringFlag{Name: "hda", Usage: "hard disk image, IDE primary master"},
+			&cli.StringFlag{Name: "hdb", Usage: "hard disk image, IDE primary slave"},
+			&cli.StringFlag{Name: "hdc", Usage: "hard disk image, IDE secondary master"},
+			&cli.StringFlag{Name: "hdd", Usage: "hard disk image, IDE secondary slave"},
+			&cli.BoolFlag{Name: "rw", Usage: "write guest disk writes back to the image files (default: discarded)"},
+			&cli.StringFlag{Name: "bios", Usage: "run this firmware image (e.g. SeaBIOS bios.bin) instead of the built-in BIOS"},
+			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Value: "128M", Usage: "RAM size (bytes, or with K/M/G suffix)"},
+			&cli.StringFlag{Name: "serial", Value: "none", Usage: "COM1 backend: stdio, none, file:PATH or tcp:HOST:PORT"},
+			&cli.StringFlag{Name: "debugcon", Value: "stdio", Usage: "port 0xE9 output: stdio, none or file:PATH"},
+			&cli.StringFlag{Name: "trace", Usage: "write one line per executed instruction to FILE"},
+			&cli.BoolFlag{Name: "stats", Usage: "print instructions retired, guest MIPS and why the run ended"},
+			&cli.BoolFlag{Name: "no-reboot", Usage: "exit instead of rebooting on a triple fault or reset"},
+			&cli.BoolFlag{Name: "realtime", Usage: "pace the virtual clock to the host clock"},
+			&cli.Uint64Flag{Name: "ips", Value: gox86.DefaultIPS, Usage: "virtual clock rate, instructions per second"},
+			&cli.Uint64Flag{Name: "max-instructions", Usage: "stop after this many instructions (0: no limit)"},
+		},
+		Action: func(ctx *cli.Context) error {
+			if ctx.NArg() > 0 {
+				return fmt.Errorf("run takes no positional arguments (got %q); use --raw or --kernel", ctx.Args().First())
+			}
+			code, err := runGuest(ctx)
+			*status = code
+			return err
+		},
+	}
+}
+
+// runGuest builds the machine from the flags, runs it and returns the
+// exit status the run asks for.
+func runGuest(ctx *cli.Context) (int, error) {
+	mem, err := parseSize(ctx.String("memory"))
+	if err != nil {
+		return 2, fmt.Errorf("--memory: %v", err)
+	}
+	if ctx.String("raw") != "" && ctx.String("kernel") != "" {
+		return 2, fmt.Errorf("--raw and --kernel cannot be used together")
+	}
+	if ctx.Uint64("ips") == 0 {
+		return 2, fmt.Errorf("--ips must be positive")
+	}
+	cfg := gox86.Config{
+		MemoryBytes: mem,
+		IPS:         ctx.Uint64("ips"),
+		RealTime:    ctx.Bool("realtime"),
+		NoReboot:    ctx.Bool("no-reboot"),
+	}
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	debugcon, err := openOutput(ctx.String("debugcon"))
+	if err != nil {
+		return 2, fmt.Errorf("--debugcon: %v", err)
+	}
+	if c, ok := debugcon.(io.Closer); ok && debugcon != os.Stdout {
+		closers = append(closers, c)
+	}
+	cfg.DebugCon = debugcon
+	serial, err := devices.ParseSerialSpec(ctx.String("serial"), os.Stdin, os.Stdout)
+	if err != nil {
+		return 2, fmt.Errorf("--serial: %v", err)
+	}
+	if serial != nil {
+		closers = append(closers, serial)
+	}
+	cfg.Serial[0] = serial
+	disks, err := openDisks(ctx)
+	for _, d := range disks {
+		if d != nil {
+			closers = append(closers, d)
+		}
+	}
+	if err != nil {
+		return 2, err
+	}
+	cfg.Floppy = [2]*devices.DiskImage{disks[0], disks[1]}
+	cfg.HardDisk = [4]*devices.DiskImage{disks[2], disks[3], disks[4], disks[5]}
+	if path := ctx.String("bios"); path != "" {
+		fw, err := os.ReadFile(path)
+		if err != nil {
+			return 2, fmt.Errorf("--bios: %v", err)
+		}
+		cfg.Firmware = fw
+	}
+	var tracer *gox86.Tracer
+	if path := ctx.String("trace"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return 2, fmt.Errorf("--trace: %v", err)
+		}
+		closers = append(closers, f)
+		cfg.Trace = f
+	}
+	m, err := gox86.New(cfg)
+	if err != nil {
+		return 2, err
+	}
+	if t, ok := m.CPU.Tracer.(*gox86.Tracer); ok {
+		tracer = t
+		defer tracer.Flush()
+	}
+	if err := loadGuest(ctx, m); err != nil {
+		return 2, err
+	}
+
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		if _, ok := <-sig; ok {
+			m.Stop()
+		}
+	}()
+	start := time.Now()
+	res := m.Run(ctx.Uint64("max-instructions"))
+	elapsed := time.Since(start)
+	if ctx.Bool("stats") {
+		mips := float64(res.Instructions) / elapsed.Seconds() / 1e6
+		fmt.Fprintf(os.Stderr, "gox86: %d instructions retired in %v (%.1f guest MIPS), virtual time %v\n",
+			res.Instructions, elapsed.Round(time.Millisecond), mips, res.VirtualTime)
+		fmt.Fprintf(os.Stderr, "gox86: run ended: %s: %s\n", res.Reason, res.Detail)
+	}
+	switch res.Reason {
+	case gox86.ExitDebugPort, gox86.ExitReset, gox86.ExitHalted, gox86.ExitInstructionLimit, gox86.ExitStopped:
+		return res.Status, nil
+	default:
+		return max(res.Status, 1), fmt.Errorf("%s: %s", res.Reason, res.Detail)
+	}
+}
+
+// openDisks opens the disk flags in the order fda, fdb, hda, hdb, hdc,
+// hdd; images are read-only unless --rw is given.
+func openDisks(ctx *cli.Context) ([6]*devices.DiskImage, error) {
+	var d [6]*devices.DiskImage
+	for k, name := range []string{"fda", "fdb", "hda", "hdb", "hdc", "hdd"} {
+		path := ctx.String(name)
+		if path == "" {
+			continue
+		}
+		img, err := devices.OpenDiskImage(path, ctx.Bool("rw"))
+		if err != nil {
+			return d, fmt.Errorf("--%s: %v", name, err)
+		}
+		d[k] = img
+	}
+	return d, nil
+}
+
+// hasDisks reports whether any disk flag was given.
+func hasDisks(ctx *cli.Context) bool {
+	for _, name := range []string{"fda", "fdb", "hda", "hdb", "hdc", "hdd", "bios"} {
+		if ctx.String(name) != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// isLinuxKernel reports whether img carries a Linux boot-protocol setup
+// header ("HdrS" at offset 202h).
+func isLinuxKernel(img []byte) bool {
+	return len(img) > 0x206 && string(img[0x202:0x206]) == "HdrS"
+}
+
+// loadGuest loads the image the flags name, or the built-in demo.
+func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
+	if ctx.String("initrd") != "" && ctx.String("kernel") == "" {
+		return fmt.Errorf("--initrd needs --kernel")
+	}
+	switch {
+	case ctx.String("kernel") != "":
+		img, err := os.ReadFile(ctx.String("kernel"))
+		if err != nil {
+			return err
+		}
+		if isLinuxKernel(img) {
+			var initrd []byte
+			if p := ctx.String("initrd"); p != "" {
+				if initrd, err = os.ReadFile(p); err != nil {
+					return err
+				}
+			}
+			return m.LoadLinux(img, initrd, ctx.String("append"))
+		}
+		if ctx.String("initrd") != "" {
+			return fmt.Errorf("--initrd is only for Linux kernels")
+		}
+		return m.LoadMultiboot(img, ctx.String("append"))
+	case hasDisks(ctx):
+		return nil // the firmware boots from the disks
+	case ctx.String("raw") != "":
+		img, err := os.ReadFile(ctx.String("raw"))
+		if err != nil {
+			return err
+		}
+		at, err := parseAddress(ctx.String("load-at"))
+		if err != nil {
+			return fmt.Errorf("--load-at: %v", err)
+		}
+		cs, ip, err := parseSegOff(ctx.String("entry"))
+		if err != nil {
+			return fmt.Errorf("--entry: %v", err)
+		}
+		return m.LoadRaw(img, at, cs, ip)
+	default:
+		return m.LoadRaw(demoImage, 0x7C00, 0, 0x7C00)
+	}
+}
+
+// openOutput opens an output spec: stdio, none or file:PATH.
+func openOutput(spec string) (io.Writer, error) {
+	switch {
+	case spec == "stdio":
+		return os.Stdout, nil
+	case spec == "none":
+		return nil, nil
+	case strings.HasPrefix(spec, "file:"):
+		path := strings.TrimPrefix(spec, "file:")
+		if path == "" {
+			return nil, fmt.Errorf("file: needs a path")
+		}
+		return os.Create(path)
+	}
+	return nil, fmt.Errorf("unknown output %q (want stdio, none or file:PATH)", spec)
+}
+
+// parseSize parses a byte count with an optional K, M or G suffix.
+func parseSize(s string) (uint32, error) {
+	mult := uint64(1)
+	t := strings.ToUpper(strings.TrimSpace(s))
+	t = strings.TrimSuffix(t, "B")
+	switch {
+	case strings.HasSuffix(t, "K"):
+		mult, t = 1<<10, strings.TrimSuffix(t, "K")
+	case strings.HasSuffix(t, "M"):
+		mult, t = 1<<20, strings.TrimSuffix(t, "M")
+	case strings.HasSuffix(t, "G"):
+		mult, t = 1<<30, strings.TrimSuffix(t, "G")
+	}
+	n, err := strconv.ParseUint(t, 10, 64)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("bad size %q (want e.g. 64M)", s)
+	}
+	v := n * mult
+	if v > 3<<30 || v/mult != n {
+		return 0, fmt.Errorf("size %q is above the 3 GiB maximum", s)
+	}
+	return uint32(v), nil
+}
+
+// parseAddress parses a 32-bit address in decimal or 0x hex.
+func parseAddress(s string) (uint32, error) {
+	v, err := strconv.ParseUint(strings.TrimSpace(s), 0, 32)
+	if err != nil {
+		return 0, fmt.Errorf("bad address %q (want e.g. 0x7c00)", s)
+	}
+	return uint32(v), nil
+}
+
+// parseSegOff parses a real-mode SEG:OFF pair written in hex.
+func parseSegOff(s string) (uint16, uint16, error) {
+	seg, off, ok := strings.Cut(s, ":")
+	if !ok {
+		return 0, 0, fmt.Errorf("bad entry %q (want SEG:OFF in hex, e.g. 0000:7c00)", s)
+	}
+	sv, err1 := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(seg), "0x"), 16, 16)
+	ov, err2 := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(off), "0x"), 16, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, fmt.Errorf("bad entry %q (want SEG:OFF in hex, e.g. 0000:7c00)", s)
+	}
+	return uint16(sv), uint16(ov), nil
+}
