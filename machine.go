@@ -156,6 +156,7 @@ func New(cfg Config) (*Machine, error) {
 	m.Bus = devices.NewBus()
 	m.Clock = devices.NewClock()
 	m.CPU = cpu.New(cpu.Config{Memory: m.Mem, Bus: m.Bus, FPU: true})
+	m.Clock.SetSource(func() int64 { return m.ticksToNs(m.CPU.Ticks()) })
 	if err := m.setupFirmware(); err != nil {
 		return nil, err
 	}
@@ -442,6 +443,9 @@ func (m *Machine) Run(maxInstructions uint64) Result {
 			}
 			budget = min(budget, maxInstructions-done)
 		}
+		// A device that schedules an earlier deadline during the run
+		// (for example when the guest programs a timer) ends it early.
+		m.Clock.SetRunLimit(m.ticksToNs(c.Ticks()+budget), c.RequestStop)
 		switch c.Run(budget) {
 		case cpu.StopHalt:
 			if c.Flags()&cpu.FlagIF == 0 {
@@ -476,6 +480,9 @@ func (m *Machine) where() string {
 }
 
 func (m *Machine) finish(r Result) Result {
+	for _, u := range m.COM {
+		u.Flush()
+	}
 	r.Instructions = m.CPU.InstructionCount()
 	r.VirtualTime = time.Duration(m.ticksToNs(m.CPU.Ticks()))
 	m.exit = nil

@@ -13,13 +13,41 @@ type Clock struct {
 	now    int64
 	timers timerHeap
 	seq    uint64
+
+	// source, when set, gives the CPU's current time, so a device read
+	// in the middle of a run of instructions sees time advance with them.
+	source    func() int64
+	inAdvance bool
+	// runLimit is the time the machine is currently running the CPU up
+	// to; scheduling a timer before it calls onEarlier so the run ends in
+	// time for the timer.
+	runLimit  int64
+	onEarlier func()
 }
 
 // NewClock returns a clock at time 0.
 func NewClock() *Clock { return &Clock{} }
 
-// Now is the current virtual time in nanoseconds.
-func (c *Clock) Now() int64 { return c.now }
+// Now is the current virtual time in nanoseconds. Outside Advance it
+// follows the time source (the CPU's retired instructions); inside a
+// timer callback it is that timer's deadline.
+func (c *Clock) Now() int64 {
+	if c.source != nil && !c.inAdvance {
+		if t := c.source(); t > c.now {
+			return t
+		}
+	}
+	return c.now
+}
+
+// SetSource makes Now follow f between Advance calls.
+func (c *Clock) SetSource(f func() int64) { c.source = f }
+
+// SetRunLimit tells the clock how far the machine will run before its
+// next Advance, and what to call if a timer is scheduled before that.
+func (c *Clock) SetRunLimit(limit int64, onEarlier func()) {
+	c.runLimit, c.onEarlier = limit, onEarlier
+}
 
 // Timer calls a function when virtual time reaches its deadline.
 type Timer struct {
@@ -40,6 +68,9 @@ func (c *Clock) NewTimer(name string, fn func(now int64)) *Timer {
 // deadline). A deadline in the past fires at the next Advance.
 func (t *Timer) Schedule(at int64) {
 	c := t.clock
+	if at < c.runLimit && c.onEarlier != nil && !c.inAdvance {
+		c.onEarlier()
+	}
 	t.deadline = at
 	c.seq++
 	t.seq = c.seq
@@ -73,6 +104,8 @@ func (c *Clock) NextDeadline() (int64, bool) {
 // Each callback sees Now equal to its own deadline, so a periodic device
 // can re-arm from it without drift.
 func (c *Clock) Advance(at int64) {
+	c.inAdvance = true
+	defer func() { c.inAdvance = false }()
 	for len(c.timers) > 0 && c.timers[0].deadline <= at {
 		t := heap.Pop(&c.timers).(*Timer)
 		if t.deadline > c.now {

@@ -513,6 +513,26 @@ func (u *UART) onTXDone(now int64) {
 	u.update()
 }
 
+// Flush hands every byte still in the transmitter (shift register and
+// THR/FIFO) to the backend at once. The machine calls it when a run ends,
+// so output written just before the guest exits is not lost.
+func (u *UART) Flush() {
+	s := &u.st
+	if u.loop() {
+		return
+	}
+	if s.TSRFull {
+		u.backend.Write(s.TSR)
+		s.TSRFull = false
+		u.txTimer.Cancel()
+	}
+	for _, b := range s.TX {
+		u.backend.Write(b)
+	}
+	s.TX = s.TX[:0]
+	u.update()
+}
+
 // rxRoom reports whether the receiver can take a character without
 // overrunning. The backend is only read when it can, like QEMU's
 // can_receive, so host input is never lost to an overrun.

@@ -861,3 +861,31 @@ func TestUARTWiring(t *testing.T) {
 		assert.Equal(t, uint32(0x5AEF), r.bus.In(r.base+uartOffSCR, 2))
 	})
 }
+
+// TestUARTFlush: bytes still in the transmitter when the machine stops are
+// delivered by Flush, in order, and loopback bytes are not.
+func TestUARTFlush(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		loopback bool
+		want     string
+	}{
+		{"normal", false, "ab"},
+		{"loopback", true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bus := NewBus()
+			clock := NewClock()
+			be := &uartFakeBackend{clk: clock}
+			u, err := NewUART(bus, clock, 0x3F8, nil, be)
+			require.NoError(t, err)
+			if tc.loopback {
+				bus.Out(0x3FC, 1, 0x10)
+			}
+			bus.Out(0x3F8, 1, 'a') // into the shift register
+			bus.Out(0x3F8, 1, 'b') // waits in THR
+			u.Flush()
+			require.Equal(t, tc.want, string(be.out))
+		})
+	}
+}
