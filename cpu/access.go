@@ -206,7 +206,9 @@ func (c *CPU) probeLin(lin, size uint32, write, user bool) {
 	c.translate(lin, write, user)
 	last := lin + size - 1
 	if last&^0xFFF != lin&^0xFFF {
-		c.translate(last, write, user)
+		// A fault on the second page reports its first byte in CR2, as
+		// the plain access path does.
+		c.translate(last&^0xFFF, write, user)
 	}
 }
 

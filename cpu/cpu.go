@@ -182,6 +182,10 @@ type CPU struct {
 	shutdown    bool
 	intr        bool // INTR pin level
 	nmiPending  bool
+	nmiBlocked  bool // an NMI handler is running (until IRET)
+	// extDelivery is set while an external event or exception is being
+	// delivered: faults raised meanwhile carry EXT in their error code.
+	extDelivery bool
 	stopReq     bool
 	inhibitIRQ  bool // interrupt shadow after STI / MOV SS / POP SS
 	shadowFresh bool // the instruction just executed started the shadow
@@ -310,6 +314,7 @@ func (c *CPU) Reset() {
 	c.TR = realSegment(0)
 	c.TR.Attr = attrPresent | 0xB // busy 32-bit TSS, as after reset
 	c.halted, c.shutdown, c.stopReq, c.inhibitIRQ, c.nmiPending = false, false, false, false, false
+	c.nmiBlocked, c.extDelivery = false, false
 	c.dbl = exceptionNesting{}
 	c.ShutdownInfo = ""
 	c.sysenter = [3]uint32{}

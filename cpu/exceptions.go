@@ -55,6 +55,9 @@ type faultState struct {
 // raise signals a fault: the current instruction is abandoned and the
 // exception is delivered with EIP pointing at it.
 func (c *CPU) raise(vector uint8, code uint32) {
+	if c.extDelivery && (vector == excTS || vector == excNP || vector == excSS || vector == excGP) {
+		code |= errorCodeExt // SDM vol. 3, 6.13: EXT
+	}
 	c.fault = faultState{vector: vector, code: code, hasCode: hasErrorCode(vector)}
 	panic(&c.fault)
 }
@@ -231,11 +234,13 @@ const (
 func (c *CPU) interrupt(vector uint8, kind intKind, code uint32, hasCode bool) {
 	c.halted = false
 	c.inhibitIRQ = false
+	c.extDelivery = kind == intHardware || kind == intException
 	if !c.protected() {
 		c.realInterrupt(vector)
-		return
+	} else {
+		c.protectedInterrupt(vector, kind, code, hasCode)
 	}
-	c.protectedInterrupt(vector, kind, code, hasCode)
+	c.extDelivery = false
 }
 
 // realInterrupt delivers an interrupt in real-address mode (SDM vol. 3,

@@ -12,7 +12,10 @@ import (
 func (c *CPU) Run(budget uint64) StopReason {
 	c.backing = c.mem.Backing()
 	c.stopReq = false
-	end := c.icount + budget
+	// The budget is in ticks, so exception deliveries (which retire no
+	// instruction but take a tick) also use it up and a fault storm
+	// cannot keep Run from returning.
+	end := c.Ticks() + budget
 	for {
 		if c.shutdown {
 			return StopShutdown
@@ -21,7 +24,7 @@ func (c *CPU) Run(budget uint64) StopReason {
 			c.stopReq = false
 			return StopRequested
 		}
-		if c.icount >= end {
+		if c.Ticks() >= end {
 			return StopBudget
 		}
 		if c.halted {
@@ -69,14 +72,21 @@ func (c *CPU) runBlocks(end uint64) error {
 	return c.guard(func() {
 		var prev *Block
 		tlb := &c.mmu.TLB
-		for c.icount < end && !c.halted && !c.stopReq && !c.shutdown {
-			if c.intr || c.nmiPending {
+		for c.icount+c.idle < end && !c.halted && !c.stopReq && !c.shutdown {
+			if c.pendingDB {
+				// A debug trap requested by the last instruction (the TSS
+				// T bit) is taken before the next one runs.
+				c.pendingDB = false
+				c.deliverTrap(excDB)
+				continue
+			}
+			if (c.intr || c.nmiPending) && !c.inhibitIRQ {
 				if c.serviceInterrupts() {
 					prev = nil
 					continue
 				}
 			}
-			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData || c.pendingDB {
+			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData {
 				c.stepOne()
 				prev = nil
 				continue
@@ -196,6 +206,7 @@ func (c *CPU) guard(f func()) (err error) {
 		if fs, ok := r.(*faultState); ok {
 			c.stopBlock = false
 			c.shadowFresh = false
+			c.idle++ // delivering the exception takes a tick
 			first := *fs
 			c.EIP = c.prevEIP
 			err = c.guard(func() { c.deliverFault(first) })
@@ -217,8 +228,11 @@ func (c *CPU) serviceInterrupts() bool {
 	if c.inhibitIRQ {
 		return false
 	}
-	if c.nmiPending {
+	if c.nmiPending && !c.nmiBlocked {
+		// Further NMIs are held until the handler's IRET (SDM vol. 3,
+		// 6.7.1).
 		c.nmiPending = false
+		c.nmiBlocked = true
 		c.halted = false
 		c.deliverExternal(excNMI)
 		return true

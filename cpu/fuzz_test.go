@@ -168,14 +168,14 @@ func FuzzRandomCode(f *testing.F) {
 			regs[k] = uint32(len(code))*0x9E3779B1 + uint32(k)*0x7F4A7C15
 		}
 		r.prepare(mode, code, &regs)
-		res, _ := r.runProgram(20000)
+		res, _ := r.runProgram(5000)
 		if res == StopInternalError {
 			t.Fatalf("%s: internal error: %v\ncode: % X", rcModeNames[mode], r.c.Err, code)
 		}
 	})
 }
 
-// String describes a stop reason count table (for logs).
+// rcSummary formats stop-reason counts for logs.
 func rcSummary(counts map[StopReason]int) string {
 	s := ""
 	for _, k := range []StopReason{StopHalt, StopShutdown, StopBudget, StopRequested, StopInternalError} {

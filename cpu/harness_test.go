@@ -140,6 +140,8 @@ type tmBus struct {
 	m    *tmMachine
 	in   map[uint16]uint32
 	outs []tmPortWrite
+	// onOut, when set, is called after each OUT is recorded.
+	onOut func(port uint16, size int, v uint32)
 }
 
 type tmPortWrite struct {
@@ -157,6 +159,9 @@ func (b *tmBus) In(port uint16, size int) uint32 {
 
 func (b *tmBus) Out(port uint16, size int, v uint32) {
 	b.outs = append(b.outs, tmPortWrite{port, size, v})
+	if b.onOut != nil {
+		b.onOut(port, size, v)
+	}
 	if port == tmExitPort && b.m != nil {
 		b.m.c.RequestStop()
 	}

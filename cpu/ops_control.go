@@ -207,8 +207,10 @@ func opINTO(c *CPU, i *Inst) {
 // opICEBP: INT1 (F1) raises #DB as a trap without the gate DPL check.
 func opICEBP(c *CPU, i *Inst) { c.interrupt(excDB, intICEBP, 0, false) }
 
-// opIRET returns from an interrupt.
+// opIRET returns from an interrupt; it also ends NMI blocking (SDM vol.
+// 3, 6.7.1).
 func opIRET(c *CPU, i *Inst) {
+	c.nmiBlocked = false
 	if c.protected() {
 		c.iretProtected(i.size)
 		return

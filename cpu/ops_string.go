@@ -40,9 +40,14 @@ func (c *CPU) repeat(i *Inst, elem func(c *CPU, i *Inst), zfTest bool) {
 	n := 0
 	for c.counter(i) != 0 {
 		if n == repChunk {
-			// Resume later from the same instruction.
+			// Resume later from the same instruction. RF is set so an
+			// interrupt taken here pushes it and the instruction is not
+			// re-checked against instruction breakpoints (SDM vol. 3,
+			// 17.3.1.1).
 			c.EIP = c.prevEIP
 			c.stopBlock = true
+			c.materialize()
+			c.flags |= FlagRF
 			break
 		}
 		elem(c, i)

@@ -386,38 +386,53 @@ func TestPagingTLBInvalidation(t *testing.T) {
 	})
 }
 
-func TestPagingFaultDuringInterruptRestoresState(t *testing.T) {
-	// A #PF raised while INT n pushes its frame on the ring-0 stack is a
-	// fault of the INT instruction: the state is restored to that before
-	// the instruction (SDM vol. 3, 6.5), so the handler sees the ring-3
-	// context (CS 1Bh, SS 23h, ESP, EIP of the INT). The #PF handler is a
-	// task (task gate, vol. 3, 6.12.2) so the old context is saved in the
-	// old TSS, and the error code is pushed on the new task's stack.
+func TestPagingFaultDuringPrivilegeChangeRestoresState(t *testing.T) {
+	// A #PF raised while INT n (or a far CALL through a call gate) pushes
+	// its frame on the ring-0 stack is a fault of that instruction: the
+	// state is restored to that before the instruction (SDM vol. 3, 6.5),
+	// so the handler sees the ring-3 context (CS 1Bh, SS 23h, ESP, EIP of
+	// the INT/CALL). The #PF handler is a task (task gate, vol. 3, 6.12.2)
+	// so the old context is saved in the old TSS, and the error code is
+	// pushed on the new task's stack.
 	const selTSSC = 0x48
-	m := tmProt(t, []byte{
-		0xCD, 0x30, // int 0x30
-	})
-	m.enablePaging(0, 0)
-	m.setIDT(0x30, tmGate(tmSelCode0, tmStubs+0x30*32, tmAccIntGate|3<<5, 0))
-	m.setGDT(selTSSC, tmSeg(tmTSSC, 0x67, tmAccTSSAvail, 0))
-	m.setIDT(14, tmGate(selTSSC, 0, tmAccTaskGate, 0))
-	m.writeTSS32(tmTSSC, tmTSSState{
-		CR3: tmPD, EIP: tmTaskCode, EFLAGS: 0x2, ESP: tmStackB,
-		CS: tmSelCode0, SS: tmSelData0, DS: tmSelData0, ES: tmSelData0,
-	})
-	m.load(tmTaskCode, []byte{0xF4}) // hlt
-	m.w32(tmTSS+4, 0x40000)          // ESP0 = 40000h ...
-	m.w32(tmPTEAddr(0x3F000), 0)     // ... on a not-present page
-	m.toRing3()
-	m.runHalt()
-	c := m.c
-	require.EqualValues(t, selTSSC, c.TR.Selector, "exceptions %v", m.excs)
-	assert.EqualValues(t, 0x3F000, c.CR2&^0xFFF, "CR2 in the ring-0 stack page")
-	assert.EqualValues(t, 2, m.r32(tmStackB-4)&3, "error code: write, not present")
-	assert.EqualValues(t, tmCode, m.r32(tmTSS+0x20), "saved EIP = the INT")
-	assert.EqualValues(t, tmSelCode3, m.r16(tmTSS+0x4C), "saved CS")
-	assert.EqualValues(t, tmSelData3, m.r16(tmTSS+0x50), "saved SS")
-	assert.EqualValues(t, tmStack3, m.r32(tmTSS+0x38), "saved ESP")
+	const selCallGate = 0x50
+	for _, tc := range []struct {
+		name string
+		code []byte
+	}{
+		{"int n", []byte{
+			0xCD, 0x30, // int 0x30
+		}},
+		{"call gate", []byte{
+			0x9A, 0x00, 0x00, 0x00, 0x00, selCallGate | 3, 0x00, // call 0x0053:0
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tmProt(t, tc.code)
+			m.enablePaging(0, 0)
+			m.setIDT(0x30, tmGate(tmSelCode0, tmStubs+0x30*32, tmAccIntGate|3<<5, 0))
+			m.setGDT(selCallGate, tmGate(tmSelCode0, tmHandler, tmAccCallGate|3<<5, 0))
+			m.setGDT(selTSSC, tmSeg(tmTSSC, 0x67, tmAccTSSAvail, 0))
+			m.setIDT(14, tmGate(selTSSC, 0, tmAccTaskGate, 0))
+			m.writeTSS32(tmTSSC, tmTSSState{
+				CR3: tmPD, EIP: tmTaskCode, EFLAGS: 0x2, ESP: tmStackB,
+				CS: tmSelCode0, SS: tmSelData0, DS: tmSelData0, ES: tmSelData0,
+			})
+			m.load(tmTaskCode, []byte{0xF4}) // hlt
+			m.w32(tmTSS+4, 0x40000)          // ESP0 = 40000h ...
+			m.w32(tmPTEAddr(0x3F000), 0)     // ... on a not-present page
+			m.toRing3()
+			m.runHalt()
+			c := m.c
+			require.EqualValues(t, selTSSC, c.TR.Selector, "exceptions %v", m.excs)
+			assert.EqualValues(t, 0x3F000, c.CR2&^0xFFF, "CR2 in the ring-0 stack page")
+			assert.EqualValues(t, 2, m.r32(tmStackB-4)&3, "error code: write, not present")
+			assert.EqualValues(t, tmCode, m.r32(tmTSS+0x20), "saved EIP = the INT/CALL")
+			assert.EqualValues(t, tmSelCode3, m.r16(tmTSS+0x4C), "saved CS")
+			assert.EqualValues(t, tmSelData3, m.r16(tmTSS+0x50), "saved SS")
+			assert.EqualValues(t, tmStack3, m.r32(tmTSS+0x38), "saved ESP")
+		})
+	}
 }
 
 func TestPagingCodeFetchFaultSavesNextEIP(t *testing.T) {
@@ -460,5 +475,65 @@ func TestPagingCodeFetchFaultSavesNextEIP(t *testing.T) {
 		m.resume()
 		assert.EqualValues(t, tmCode+6, m.c.EIP, "exceptions %v", m.excs)
 		assert.EqualValues(t, tmStack0, m.c.Reg(ESP), "the CALL pushed its return address once")
+	})
+}
+
+func TestPagingPSBitIgnoredWithoutPSE(t *testing.T) {
+	// SDM vol. 3, 4.3 and table 4-5: with CR4.PSE = 0, bit 7 of a PDE is
+	// ignored and the PDE references a page table.
+	m := tmProt(t, []byte{
+		0xA1, 0x00, 0x50, 0x80, 0x00, // mov eax, [0x805000]
+		0xF4, // hlt
+	})
+	m.enablePaging(0, 0)
+	m.w32(tmPD+8, 0x483000|pgPS|pgP|pgRW) // PDE 2 -> page table at 483000h
+	m.w32(0x483000+5*4, 0x605000|pgP|pgRW)
+	m.w32(0x605000, 0x600D600D) // through the page table
+	m.w32(0x405000, 0xBAD0BAD0) // as a 4-MiB page
+	m.runHalt()
+	require.Equal(t, -1, m.hitVector(), "exceptions %v", m.excs)
+	assert.EqualValues(t, 0x600D600D, m.c.Reg(EAX))
+}
+
+func TestPagingTLBPrivilegeAndWP(t *testing.T) {
+	// SDM vol. 3, 4.6 and 4.10.4.1: a translation used by a supervisor
+	// access gives no user access (CPL 3 still faults on a supervisor
+	// page), and a MOV to CR0 that changes WP invalidates the TLBs, so a
+	// supervisor write that succeeded with WP = 0 faults after WP = 1.
+	t.Run("supervisor translation, then user access", func(t *testing.T) {
+		m := tmProt(t, []byte{
+			0xA1, 0x00, 0x10, 0x40, 0x00, // mov eax, [0x401000]   ; CPL 0: fine
+			0x6A, 0x23, // push 0x23
+			0x68, 0x00, 0xF0, 0x00, 0x00, // push 0xF000
+			0x6A, 0x02, // push 2
+			0x6A, 0x1B, // push 0x1B
+			0x68, 0x19, 0x00, 0x01, 0x00, // push 0x10019
+			0xCF,             // iretd                 ; to CPL 3
+			0x90, 0x90, 0x90, // padding to 0x10019
+			0x36, 0xA1, 0x00, 0x10, 0x40, 0x00, // mov eax, [ss:0x401000] ; CPL 3: #PF (DS was nulled)
+		})
+		m.enablePaging(0, 0)
+		m.w32(tmPTEAddr(0x401000), 0x601000|pgP|pgRW) // supervisor page
+		m.runHalt()
+		require.Equal(t, 14, m.hitVector(), "exceptions %v", m.excs)
+		assert.EqualValues(t, 5, m.frame(1)[0], "user read, protection")
+		assert.EqualValues(t, tmCode+0x19, m.frame(2)[1])
+	})
+	t.Run("WP toggled after a cached supervisor write", func(t *testing.T) {
+		m := tmProt(t, []byte{
+			0xC7, 0x05, 0x00, 0x10, 0x40, 0x00, 0x01, 0x00, 0x00, 0x00, // 00: mov dword [0x401000], 1
+			0x0F, 0x20, 0xC0, // 0A: mov eax, cr0
+			0x0D, 0x00, 0x00, 0x01, 0x00, // 0D: or eax, 0x10000 (WP)
+			0x0F, 0x22, 0xC0, // 12: mov cr0, eax
+			0xC7, 0x05, 0x00, 0x10, 0x40, 0x00, 0x02, 0x00, 0x00, 0x00, // 15: mov dword [0x401000], 2
+			0xF4, // 1F: hlt
+		})
+		m.enablePaging(0, 0)
+		m.w32(tmPTEAddr(0x401000), 0x601000|pgP|pgD|pgA) // read-only, already dirty
+		m.runHalt()
+		require.Equal(t, 14, m.hitVector(), "exceptions %v", m.excs)
+		assert.EqualValues(t, 3, m.frame(1)[0], "supervisor write, protection")
+		assert.EqualValues(t, tmCode+0x15, m.frame(2)[1])
+		assert.EqualValues(t, 1, m.r32(0x601000))
 	})
 }

@@ -336,6 +336,9 @@ func (c *CPU) callGate(g descriptor) {
 		if !newSS.inLimit((sp-frame)&newMask, frame) {
 			c.raise(excSS, uint32(ssSel&errorCodeMask))
 		}
+		// A fault while building the inner frame must leave the caller's
+		// stack and privilege in place.
+		defer c.restoreStackOnFault(c.saveStack())()
 		c.markAccessed(clin, &cd)
 		c.Seg[SS] = newSS
 		c.stackMask = newMask
@@ -705,6 +708,7 @@ func (c *CPU) protectedInterrupt(vector uint8, kind intKind, code uint32, hasCod
 		for k, s := range [...]int{GS, FS, DS, ES} {
 			oldSegs[k] = c.Seg[s].Selector
 		}
+		defer c.restoreStackOnFault(c.saveStack())()
 		c.Seg[SS] = newSS
 		c.cpl = newCPL
 		c.stackMask = newMask
@@ -769,4 +773,31 @@ func (c *CPU) protectedInterrupt(vector uint8, kind intKind, code uint32, hasCod
 	c.flags &^= clear
 	c.loadCS(csel, cd, newCPL)
 	c.EIP = target
+}
+
+// stackState is what an inter-privilege transfer changes before its
+// stores: SS, ESP, CPL, the stack size and the data segments.
+type stackState struct {
+	seg       [numSegs]Segment
+	esp       uint32
+	cpl       uint8
+	stackMask uint32
+	flags     uint32
+}
+
+func (c *CPU) saveStack() stackState {
+	return stackState{seg: c.Seg, esp: c.R[ESP], cpl: c.cpl, stackMask: c.stackMask, flags: c.eflags()}
+}
+
+// restoreStackOnFault returns a function for defer that, if a fault is
+// unwinding, puts the saved state back and lets the fault continue.
+func (c *CPU) restoreStackOnFault(s stackState) func() {
+	return func() {
+		if r := recover(); r != nil {
+			c.Seg, c.R[ESP], c.cpl, c.stackMask = s.seg, s.esp, s.cpl, s.stackMask
+			c.setEflagsRaw(s.flags)
+			c.modeChanged()
+			panic(r)
+		}
+	}
 }

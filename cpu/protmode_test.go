@@ -114,6 +114,10 @@ func TestProtSegmentLoads(t *testing.T) {
 				} else {
 					require.Equal(t, -1, m.hitVector(), "exceptions %v", m.excs)
 				}
+				if c.code[0] == 0x66 { // movSeg: the register holds the selector
+					s, sel := int(c.code[5]>>3&7), uint16(c.code[2])|uint16(c.code[3])<<8
+					assert.Equal(t, sel, m.c.Seg[s].Selector)
+				}
 				return
 			}
 			require.Equal(t, c.vector, m.hitVector(), "exceptions %v", m.excs)
@@ -639,4 +643,120 @@ func TestProtTaskSwitch(t *testing.T) {
 		require.Equal(t, 13, m.hitVector(), "exceptions %v", m.excs)
 		assert.EqualValues(t, selTSSB, m.frame(1)[0])
 	})
+}
+
+func TestProtTaskSwitchTrapBit(t *testing.T) {
+	// SDM vol. 3, 17.3.1.5 and 7.2.1: when the T flag of the new task's
+	// TSS is set, a debug exception (DR6.BT = 1) is generated after control
+	// has passed to the new task and before its first instruction executes.
+	const selTSSB = 0x48
+	m := tmProt(t, []byte{
+		0xEA, 0x00, 0x00, 0x00, 0x00, selTSSB, 0x00, // jmp 0x0048:0
+	})
+	m.setGDT(selTSSB, tmSeg(tmTSSB, 0x67, tmAccTSSAvail, 0))
+	m.writeTSS32(tmTSSB, tmTSSState{
+		EIP: tmTaskCode, EFLAGS: 0x2, ESP: tmStackB,
+		CS: tmSelCode0, SS: tmSelData0, DS: tmSelData0, ES: tmSelData0, FS: tmSelData0, GS: tmSelData0,
+	})
+	m.w16(tmTSSB+0x64, 1) // T
+	m.load(tmTaskCode, []byte{
+		0x40, // inc eax
+		0xF4, // hlt
+	})
+	m.runHalt()
+	require.Equal(t, 1, m.hitVector(), "exceptions %v", m.excs)
+	assert.EqualValues(t, selTSSB, m.c.TR.Selector)
+	assert.EqualValues(t, tmTaskCode, m.frame(1)[0], "before the new task's first instruction")
+	assert.EqualValues(t, 0, m.c.Reg(EAX))
+	assert.NotZero(t, m.c.DR[6]&(1<<15), "DR6.BT")
+}
+
+func TestProt16BitInterruptGate(t *testing.T) {
+	// SDM vol. 3, 6.12.1 (figure 6-4 note): through a 16-bit interrupt or
+	// trap gate the processor pushes 16-bit FLAGS, CS and IP, and the
+	// handler offset is 16 bits.
+	m := tmProt(t, []byte{
+		0xCD, 0x30, // int 0x30      (16-bit code segment 30h, IP 0)
+		0xF4, // hlt
+	})
+	m.load(tmCode+0x100, []byte{0xF4}) // handler: hlt
+	m.setIDT(0x30, tmGate(tmSelCode16, 0x0100, 0x86, 0))
+	m.setSeg(CS, tmSelCode16)
+	m.c.EIP = 0
+	m.runHalt()
+	c := m.c
+	require.Empty(t, m.excs)
+	assert.EqualValues(t, tmSelCode16, c.Seg[CS].Selector)
+	assert.EqualValues(t, 0x101, c.EIP)
+	require.EqualValues(t, tmStack0-6, c.Reg(ESP), "three words pushed")
+	assert.EqualValues(t, 2, m.r16(tmStack0-6), "IP")
+	assert.EqualValues(t, tmSelCode16, m.r16(tmStack0-4), "CS")
+	assert.EqualValues(t, 0x2, m.r16(tmStack0-2)&0xFF, "FLAGS")
+}
+
+func TestProtJumpToNotPresentCode(t *testing.T) {
+	// SDM vol. 2, JMP (far): a code segment that is not present raises
+	// #NP(selector).
+	m := tmProt(t, []byte{
+		0xEA, 0x00, 0x00, 0x00, 0x00, 0xC0, 0x00, // jmp 0x00C0:0
+	})
+	m.setGDT(0xC0, tmSeg(0, 0xFFFFF, 0x1A, tmFlags32)) // code, not present
+	m.runHalt()
+	require.Equal(t, 11, m.hitVector(), "exceptions %v", m.excs)
+	assert.EqualValues(t, 0xC0, m.frame(1)[0])
+}
+
+func TestEnterNested(t *testing.T) {
+	// SDM vol. 2, ENTER, "Operation" for a nesting level of 2: push EBP,
+	// FrameTemp = ESP, push the frame pointer found at EBP-4, push
+	// FrameTemp, EBP = FrameTemp, ESP = ESP - size.
+	m := tmProt(t, []byte{
+		0xC8, 0x08, 0x00, 0x02, // enter 8, 2
+		0xF4, // hlt
+	})
+	m.c.SetReg(EBP, 0x6F00)
+	m.w32(0x6EFC, 0xAAAA)
+	m.runHalt()
+	c := m.c
+	require.Empty(t, m.excs)
+	assert.EqualValues(t, 0x6FFC, c.Reg(EBP))
+	assert.EqualValues(t, 0x6FEC, c.Reg(ESP))
+	assert.EqualValues(t, 0x6F00, m.r32(0x6FFC), "old EBP")
+	assert.EqualValues(t, 0xAAAA, m.r32(0x6FF8), "outer frame pointer")
+	assert.EqualValues(t, 0x6FFC, m.r32(0x6FF4), "FrameTemp")
+}
+
+func TestDeviceNotAvailable(t *testing.T) {
+	// SDM vol. 3, 2.5 and table 2-2: with CR0.EM = 1 an x87 instruction
+	// raises #NM; with CR0.TS = 1 and CR0.MP = 1, WAIT/FWAIT raises #NM.
+	// #NM is a fault without error code (6.15, interrupt 7).
+	for _, tc := range []struct {
+		name string
+		cr0  uint32
+		code []byte
+	}{
+		{"EM: fld st0", CR0EM, []byte{0xD9, 0xC0}},   // fld st0
+		{"EM: fninit", CR0EM, []byte{0xDB, 0xE3}},    // fninit
+		{"TS+MP: wait", CR0TS | CR0MP, []byte{0x9B}}, // wait
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := tmProt(t, tmCat(tc.code, []byte{0xF4}))
+			m.c.SetControlRegisters(CR0PE|tc.cr0, 0, 0)
+			m.runHalt()
+			require.Equal(t, 7, m.hitVector(), "exceptions %v", m.excs)
+			assert.EqualValues(t, tmCode, m.frame(1)[0])
+		})
+	}
+}
+
+func TestLMSWCannotClearPE(t *testing.T) {
+	// SDM vol. 2, LMSW: loads CR0 bits 0-3 but cannot clear PE.
+	m := tmProt(t, []byte{
+		0x66, 0xB8, 0x08, 0x00, // mov ax, 8      ; TS
+		0x0F, 0x01, 0xF0, // lmsw ax
+		0xF4, // hlt
+	})
+	m.runHalt()
+	require.Empty(t, m.excs)
+	assert.EqualValues(t, CR0PE|CR0TS, m.c.CR0&0xF)
 }

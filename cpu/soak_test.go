@@ -25,6 +25,7 @@ func TestSoakRandomCode(t *testing.T) {
 	code := make([]byte, 4096)
 	counts := map[StopReason]int{}
 	var total uint64
+	var perMode [rcModes]uint64
 	var programs int
 	start := time.Now()
 	for total < target {
@@ -47,6 +48,7 @@ func TestSoakRandomCode(t *testing.T) {
 			r.prepare(mode, code, &regs)
 			res, n := r.runProgram(rcProgramBudget)
 			total += n
+			perMode[mode] += n
 			counts[res]++
 			if res == StopInternalError {
 				t.Fatalf("program %d (seed %#x, %s): internal error: %v\nfirst code bytes: % X",
@@ -58,4 +60,7 @@ func TestSoakRandomCode(t *testing.T) {
 	el := time.Since(start)
 	t.Logf("soak: %d instructions in %d programs, %v (%.0f ns/insn); stops:%s; livelock cut-offs=%d",
 		total, programs, el.Round(time.Millisecond), float64(el.Nanoseconds())/float64(total), rcSummary(counts), r.livelocks)
+	for k, n := range perMode {
+		t.Logf("  %-10s %d instructions", rcModeNames[k], n)
+	}
 }

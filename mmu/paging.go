@@ -34,6 +34,9 @@ type MMU struct {
 	TLB TLB
 
 	cr0, cr3, cr4 uint32
+	// bigPages is set once a 4 MiB page has been cached, so INVLPG must
+	// drop every entry of the 4 MiB region it names.
+	bigPages bool
 }
 
 // New returns an MMU over mem with paging disabled.
@@ -74,7 +77,14 @@ func (u *MMU) FlushCR3(cr3 uint32) {
 func (u *MMU) Paging() bool { return u.cr0&CR0PG != 0 }
 
 // Invalidate drops the translation of the page holding lin (INVLPG).
-func (u *MMU) Invalidate(lin uint32) { u.TLB.FlushPage(lin) }
+// For a 4 MiB page that means all the TLB entries caching any part of it
+// (SDM vol. 2, INVLPG: "all TLB entries for that page").
+func (u *MMU) Invalidate(lin uint32) {
+	u.TLB.FlushPage(lin)
+	if u.bigPages {
+		u.TLB.flushRegion(lin&pdeBig, pdeBig)
+	}
+}
 
 // Translate maps lin to a physical address for an access by a user-mode
 // (CPL 3, not an implicit supervisor access) or supervisor agent, checking
@@ -113,6 +123,7 @@ func (u *MMU) Translate(lin uint32, write, user bool) (phys uint32, errCode uint
 			mem.Write(pdeAddr, 4, upd)
 		}
 		phys = (pde&pdeBig | lin&^pdeBig) & a20
+		u.bigPages = true
 		global := pde&pteG != 0 && u.cr4&CR4PGE != 0
 		u.fill(lin, phys, writableNoFault(pde, upd&pteD != 0, user, u.cr0&CR0WP != 0), user, global)
 		return phys, 0, true

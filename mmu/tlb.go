@@ -92,3 +92,17 @@ func InvalidateSet(s *[TLBSize]TLBEntry) {
 		s[i] = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
 	}
 }
+
+// flushRegion drops every entry whose linear page lies in the aligned
+// region base (with mask selecting the region bits).
+func (t *TLB) flushRegion(base, mask uint32) {
+	t.Epoch++
+	for s := range t.Sets {
+		for i := range t.Sets[s] {
+			e := &t.Sets[s][i]
+			if (e.ReadTag != tagInvalid && e.ReadTag&mask == base) || (e.WriteTag != tagInvalid && e.WriteTag&mask == base) {
+				*e = TLBEntry{ReadTag: tagInvalid, WriteTag: tagInvalid}
+			}
+		}
+	}
+}
