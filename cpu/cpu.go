@@ -178,11 +178,11 @@ type CPU struct {
 	// is measured in ticks = icount + idle.
 	idle uint64
 
-	halted      bool
-	shutdown    bool
-	intr        bool // INTR pin level
-	nmiPending  bool
-	nmiBlocked  bool // an NMI handler is running (until IRET)
+	halted     bool
+	shutdown   bool
+	intr       bool // INTR pin level
+	nmiPending bool
+	nmiBlocked bool // an NMI handler is running (until IRET)
 	// extDelivery is set while an external event or exception is being
 	// delivered: faults raised meanwhile carry EXT in their error code.
 	extDelivery bool
