@@ -55,6 +55,12 @@ type Config struct {
 	Firmware []byte
 	// FirmwareLog receives the built-in BIOS's diagnostics, if set.
 	FirmwareLog io.Writer
+	// Frame, when set, is called from the run loop about every
+	// FrameInterval of host time (default 40 ms) so a display can draw
+	// the VGA screen. It runs between instructions, so it may read device
+	// state safely; it must not change guest-visible state.
+	Frame         func(m *Machine)
+	FrameInterval time.Duration
 }
 
 // Defaults for Config's zero values.
@@ -413,6 +419,7 @@ func (m *Machine) Run(maxInstructions uint64) Result {
 	c := m.CPU
 	start := time.Now()
 	startTicks := c.Ticks()
+	lastFrame := start
 	for {
 		if m.exit != nil {
 			return m.finish(*m.exit)
@@ -466,6 +473,16 @@ func (m *Machine) Run(maxInstructions uint64) Result {
 		case cpu.StopInternalError:
 			return m.finish(Result{Reason: ExitInternalError, Status: 2, Detail: c.Err.Error()})
 		}
+		if m.cfg.Frame != nil {
+			interval := m.cfg.FrameInterval
+			if interval == 0 {
+				interval = 40 * time.Millisecond
+			}
+			if now := time.Now(); now.Sub(lastFrame) >= interval {
+				lastFrame = now
+				m.cfg.Frame(m)
+			}
+		}
 		if m.cfg.RealTime {
 			virt := time.Duration(m.ticksToNs(c.Ticks() - startTicks))
 			if ahead := virt - time.Since(start); ahead > time.Millisecond {
@@ -482,6 +499,9 @@ func (m *Machine) where() string {
 func (m *Machine) finish(r Result) Result {
 	for _, u := range m.COM {
 		u.Flush()
+	}
+	if m.cfg.Frame != nil {
+		m.cfg.Frame(m)
 	}
 	r.Instructions = m.CPU.InstructionCount()
 	r.VirtualTime = time.Duration(m.ticksToNs(m.CPU.Ticks()))
