@@ -29,6 +29,16 @@ func (c *CPU) checkRead(s int, off, size uint32) uint32 {
 	return lin
 }
 
+// checkWriteRange checks an n-byte write at s:off against the segment,
+// for multi-part stores (FSAVE, FSTENV) that must fault before storing
+// anything.
+func (c *CPU) checkWriteRange(s int, off, n uint32) {
+	sg := &c.Seg[s]
+	if !sg.canWrite || off < sg.lo || off > sg.hi || sg.hi-off < n-1 {
+		c.segFault(s)
+	}
+}
+
 // readable and writable are the inlinable cores of the checks: the
 // linear address and whether the access is allowed.
 func (c *CPU) readable(s int, off, size uint32) (uint32, bool) {

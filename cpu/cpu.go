@@ -221,8 +221,9 @@ type CPU struct {
 	pendingDB      bool
 	missTLB        *[mmu.TLBSize]mmu.TLBEntry
 
-	// fpu is the x87 unit, when present.
+	// fpu is the x87 unit; fpuPresent says whether software sees it.
 	fpuPresent bool
+	fpu        fpuState
 
 	// Hooks lets the machine intercept trap instructions (BIOS calls).
 	Hooks Hooks
@@ -246,6 +247,9 @@ type Hooks struct {
 	// it instead of raising #UD. EIP already points past the sequence.
 	FirmwareCall           func(c *CPU, service uint16)
 	FirmwareLo, FirmwareHi uint32
+	// FERR, when non-nil, follows the x87 FERR# output, which a PC routes
+	// to IRQ 13 for legacy (CR0.NE = 0) error reporting.
+	FERR func(asserted bool)
 }
 
 // Tracer observes instructions for debugging (gox86 run --trace).
@@ -318,6 +322,7 @@ func (c *CPU) Reset() {
 	c.dbl = exceptionNesting{}
 	c.ShutdownInfo = ""
 	c.sysenter = [3]uint32{}
+	c.resetFPU()
 	c.mmu.SetControl(c.CR0, c.CR3, c.CR4)
 	c.modeChanged()
 	c.blocks.flush()

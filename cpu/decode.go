@@ -113,6 +113,16 @@ func scanPrefixes(b []byte) prefixInfo {
 // one that raises #GP(0) (SDM vol. 2, 2.3.11).
 func decodeInst(b []byte, mode int) (Inst, decodeResult) {
 	pfx := scanPrefixes(b)
+	if pfx.n < len(b) && b[pfx.n] >= 0xD8 && b[pfx.n] <= 0xDF {
+		// x87 escapes are decoded from their ModRM (fpu.go).
+		if pfx.n+1 >= len(b) {
+			if len(b) < 15 {
+				return Inst{}, decodeTruncated
+			}
+			return Inst{fn: opGP0, len: 15, term: true}, decodeOK
+		}
+		return fpuDecode(b, mode, pfx)
+	}
 	xi, err := x86asm.Decode(b, mode)
 	if err != nil || xi.Op == 0 {
 		// x86asm reports both a truncated and an unrecognised instruction
@@ -950,9 +960,6 @@ func convertSystem(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 		i.size = 2
 		i.fn = opARPL
 		return setE(i, args[0]) && setG(i, args[1])
-	}
-	if isFPU(xi.Op) {
-		return convertFPU(i, xi, b, pfx)
 	}
 	return false
 }

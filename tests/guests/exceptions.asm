@@ -548,7 +548,7 @@ main:
         call    print_exc
         PHEX16  " fsw=", eax
         EXPECT_EXC 16, -1, %$f
-        EXPECT_EQ eax, 0xB884
+        EXPECT_EQ eax, 0xB084             ; TOP unchanged: SDM vol. 1, 8.5.3/8.5.2
         ENDCHECK
 
 ; ------------------------------------------------------------ #AC (17)
