@@ -232,6 +232,16 @@ func (m *Machine) wireDevices() error {
 	if m.ATA[1], err = devices.NewATAChannel(m.Bus, m.Clock, 0x170, 0x376, m.PIC.IRQ(15), hd[2], hd[3]); err != nil {
 		return err
 	}
+	// FERR# from the x87 drives IRQ 13; a write to port F0h releases it
+	// (PC/AT coprocessor error wiring, SDM vol. 1, 8.7).
+	irq13 := m.PIC.IRQ(13)
+	c.Hooks.FERR = irq13.SetLevel
+	if err = m.Bus.Register(0xF0, 1, devices.ByteOnly{
+		InB:  func(uint16) uint8 { return 0xFF },
+		OutB: func(uint16, uint8) { c.ClearFERR() },
+	}); err != nil {
+		return err
+	}
 	m.setCMOSMemory()
 	m.setCMOSDrives()
 	if m.BIOS != nil {
