@@ -44,6 +44,10 @@ type Config struct {
 	// RTCBase is the wall-clock time the RTC shows at power-on; the zero
 	// value means DefaultRTCBase, so runs stay deterministic.
 	RTCBase time.Time
+	// SerialLineTiming makes the UARTs transmit at their programmed baud
+	// rate, as the datasheet times it. By default they transmit 1000
+	// times faster, close to QEMU's instantaneous host line.
+	SerialLineTiming bool
 	// Floppy are drives A: and B: (1.44 MB images).
 	Floppy [2]*devices.DiskImage
 	// HardDisk are the IDE disks: primary master, primary slave,
@@ -200,6 +204,9 @@ func (m *Machine) wireDevices() error {
 	for k := range m.COM {
 		if m.COM[k], err = devices.NewUART(m.Bus, m.Clock, comPorts[k], m.PIC.IRQ(comIRQs[k]), m.cfg.Serial[k]); err != nil {
 			return err
+		}
+		if !m.cfg.SerialLineTiming {
+			m.COM[k].SetTransmitSpeedup(1000)
 		}
 	}
 	out := m.cfg.DebugCon
@@ -435,7 +442,7 @@ func (m *Machine) Run(maxInstructions uint64) Result {
 			return m.finish(*m.exit)
 		}
 		if m.stopFlag.Load() {
-			return m.finish(Result{Reason: ExitStopped, Detail: "stopped by the host"})
+			return m.finish(Result{Reason: ExitStopped, Detail: fmt.Sprintf("stopped by the host at %s", m.where())})
 		}
 		if m.resetReq {
 			m.resetReq = false
@@ -456,7 +463,7 @@ func (m *Machine) Run(maxInstructions uint64) Result {
 		if maxInstructions > 0 {
 			done := c.InstructionCount()
 			if done >= maxInstructions {
-				return m.finish(Result{Reason: ExitInstructionLimit, Detail: fmt.Sprintf("%d instructions executed", done)})
+				return m.finish(Result{Reason: ExitInstructionLimit, Detail: fmt.Sprintf("%d instructions executed, stopped at %s", done, m.where())})
 			}
 			budget = min(budget, maxInstructions-done)
 		}

@@ -889,3 +889,23 @@ func TestUARTFlush(t *testing.T) {
 		})
 	}
 }
+
+// TestUARTTransmitSpeedup: with a speedup of n, a character leaves the
+// transmitter after 1/n of the datasheet's character time (10 bits at
+// 115200 baud = 86805 ns), and receive timing is unchanged.
+func TestUARTTransmitSpeedup(t *testing.T) {
+	for _, n := range []int64{1, 10, 1000} {
+		bus, clock := NewBus(), NewClock()
+		be := &uartFakeBackend{clk: clock}
+		u, err := NewUART(bus, clock, 0x3F8, nil, be)
+		require.NoError(t, err)
+		u.SetTransmitSpeedup(n)
+		bus.Out(0x3FB, 1, 0x03) // 8N1
+		bus.Out(0x3F8, 1, 'x')
+		want := int64(86805) / n
+		clock.Advance(want - 2)
+		require.Empty(t, be.out, "speedup %d: sent too early", n)
+		clock.Advance(want + 2)
+		require.Equal(t, "x", string(be.out), "speedup %d", n)
+	}
+}
