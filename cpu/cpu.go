@@ -174,6 +174,8 @@ type CPU struct {
 
 	// Instructions retired since reset (each REP iteration counts as one).
 	icount uint64
+	// runEnd is the tick at which the current Run must stop.
+	runEnd uint64
 	// idle counts the instruction times skipped while halted; virtual time
 	// is measured in ticks = icount + idle.
 	idle uint64

@@ -16,6 +16,7 @@ func (c *CPU) Run(budget uint64) StopReason {
 	// instruction but take a tick) also use it up and a fault storm
 	// cannot keep Run from returning.
 	end := c.Ticks() + budget
+	c.runEnd = end
 	for {
 		if c.shutdown {
 			return StopShutdown
@@ -86,7 +87,10 @@ func (c *CPU) runBlocks(end uint64) error {
 					continue
 				}
 			}
-			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData {
+			// Near the end of the budget, go one instruction at a time so
+			// the run stops exactly on it.
+			if c.flags&(FlagTF|FlagRF) != 0 || c.inhibitIRQ || c.Tracer != nil || c.bpExec || c.bpData ||
+				end-(c.icount+c.idle) < maxBlockInsts {
 				c.stepOne()
 				prev = nil
 				continue

@@ -38,8 +38,13 @@ func (c *CPU) repeat(i *Inst, elem func(c *CPU, i *Inst), zfTest bool) {
 		return
 	}
 	n := 0
+	limit := repChunk
+	if left := c.runEnd - (c.icount + c.idle); left < uint64(limit) {
+		// Stop where the run's budget ends (counting this instruction).
+		limit = max(int(left), 1)
+	}
 	for c.counter(i) != 0 {
-		if n == repChunk {
+		if n == limit {
 			// Resume later from the same instruction. RF is set so an
 			// interrupt taken here pushes it and the instruction is not
 			// re-checked against instruction breakpoints (SDM vol. 3,
