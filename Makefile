@@ -40,6 +40,8 @@ bench: build
 # Rebuild the committed guest binaries (needs nasm).
 guests:
 	$(MAKE) -C cmd/gox86/demo
+	$(MAKE) -C cmd/gox86/demoos
+	$(MAKE) -C tests/guests
 
 clean:
 	rm -rf bin

@@ -29,6 +29,9 @@ type MMIO interface {
 	WriteMMIO(addr uint32, size int, v uint32)
 }
 
+// romReserve is the backing capacity kept after RAM for ROM images.
+const romReserve = 2 << 20
+
 // noBacking marks a page with no directly addressable backing store.
 const noBacking = -1
 
@@ -88,7 +91,9 @@ func NewMemory(ramSize uint32) *Memory {
 	}
 	pages := int(top >> pageShift)
 	m := &Memory{
-		backing:   make([]byte, ramSize),
+		// Spare capacity lets AddROM append firmware images without
+		// copying all of RAM.
+		backing:   make([]byte, ramSize, uint64(ramSize)+romReserve),
 		ramSize:   ramSize,
 		mapTop:    top,
 		readOff:   make([]int64, pages),

@@ -40,7 +40,7 @@ func disasmCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			w := bufio.NewWriter(os.Stdout)
+			w := bufio.NewWriter(ctx.App.Writer)
 			defer w.Flush()
 			disassemble(w, code, mode, org)
 			return nil

@@ -1,7 +1,9 @@
 // Command gox86 runs x86 guests on the gox86 emulator, and disassembles
 // x86 code.
 //
-//	gox86 run                              boot the built-in demo guest
+//	gox86 run                              boot the built-in demo OS
+//	gox86 run --raw-demo                   the small real-mode demo (port 0xE9)
+//	gox86 run --fda disk.img --display term --screenshot end.png
 //	gox86 run --kernel bench.elf --serial stdio
 //	gox86 run --raw boot.bin --load-at 0x7c00 --entry 0000:7c00 --debugcon stdio
 //	gox86 disasm FILE --mode 16 --org 0x7c00
@@ -26,16 +28,21 @@ func main() {
 }
 
 // run executes the command line and returns the process exit status.
-func run(args []string) int {
+func run(args []string) int { return runIO(args, osStreams()) }
+
+// runIO is run with the standard streams given.
+func runIO(args []string, s streams) int {
 	status := 0
 	app := &cli.App{
 		Name:            "gox86",
 		Usage:           "a PC emulator in pure Go",
 		HideHelpCommand: true,
+		Writer:          s.out,
+		ErrWriter:       s.err,
 		Commands: []*cli.Command{
 			versionCommand(),
 			disasmCommand(),
-			runCommand(&status),
+			runCommand(&status, s),
 		},
 		OnUsageError: func(ctx *cli.Context, err error, isSubcommand bool) error {
 			return err
@@ -43,7 +50,7 @@ func run(args []string) int {
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
 	if err := app.Run(args); err != nil {
-		fmt.Fprintf(os.Stderr, "gox86: %v\n", err)
+		fmt.Fprintf(s.err, "gox86: %v\n", err)
 		if status == 0 {
 			status = 2
 		}
@@ -59,7 +66,7 @@ func versionCommand() *cli.Command {
 			if ctx.NArg() > 0 {
 				return fmt.Errorf("version takes no arguments")
 			}
-			fmt.Printf("gox86 %s\n", version)
+			fmt.Fprintf(ctx.App.Writer, "gox86 %s\n", version)
 			return nil
 		},
 	}

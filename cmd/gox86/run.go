@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	_ "embed"
 	"fmt"
 	"io"
@@ -8,6 +10,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -19,14 +22,41 @@ import (
 //go:embed demo/demo.bin
 var demoImage []byte
 
-func runCommand(status *int) *cli.Command {
+// demoOSImage is the demo OS boot floppy (demoos/), gzip-compressed.
+//
+//go:embed demoos/demo.img.gz
+var demoOSImage []byte
+
+// runDescription is the long help of `gox86 run`.
+const runDescription = `With no image flags, run boots the built-in demo OS (a boot floppy that
+narrates the path from the BIOS to protected mode, paging and interrupts,
+then echoes keys) and exits with status 0 when it ends.
+
+Display: --display term draws the VGA text screen in this terminal, with
+colours; none draws nothing. The default is term when stdout is a
+terminal, the guest is booted by the firmware (the demo, a disk or a
+Linux kernel; not --raw, --raw-demo or a Multiboot kernel) and neither
+--serial nor --debugcon is stdio; otherwise none. The debug console
+(--debugcon auto, the default) prints to stdout unless the display or
+--serial stdio uses it.
+
+Keyboard: with the display on, stdin is typed on the guest's keyboard;
+with --serial stdio, it goes to COM1. When stdin is a terminal it is put
+in raw mode and the virtual clock follows the host's (--realtime, unless
+--realtime=false is given).
+
+` + escapeHelp
+
+func runCommand(status *int, s streams) *cli.Command {
 	return &cli.Command{
-		Name:  "run",
-		Usage: "run a guest (with no image: the built-in demo)",
+		Name:        "run",
+		Usage:       "run a guest (with no image: the built-in demo OS)",
+		Description: runDescription,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "raw", Usage: "flat binary to load (with --load-at and --entry)"},
 			&cli.StringFlag{Name: "load-at", Value: "0x7c00", Usage: "physical load address of --raw"},
 			&cli.StringFlag{Name: "entry", Value: "0000:7c00", Usage: "real-mode SEG:OFF to start --raw at"},
+			&cli.BoolFlag{Name: "raw-demo", Usage: "run the small real-mode demo that prints through port 0xE9"},
 			&cli.StringFlag{Name: "kernel", Usage: "kernel to boot: a Linux bzImage or a Multiboot v1 ELF"},
 			&cli.StringFlag{Name: "initrd", Usage: "initial ramdisk for a Linux --kernel"},
 			&cli.StringFlag{Name: "append", Usage: "kernel command line"},
@@ -39,29 +69,138 @@ func runCommand(status *int) *cli.Command {
 			&cli.BoolFlag{Name: "rw", Usage: "write guest disk writes back to the image files (default: discarded)"},
 			&cli.StringFlag{Name: "bios", Usage: "run this firmware image (e.g. SeaBIOS bios.bin) instead of the built-in BIOS"},
 			&cli.StringFlag{Name: "memory", Aliases: []string{"m"}, Value: "128M", Usage: "RAM size (bytes, or with K/M/G suffix)"},
+			&cli.StringFlag{Name: "display", DefaultText: "term on a terminal, see above", Usage: "screen: term (VGA text screen in this terminal) or none"},
+			&cli.StringFlag{Name: "screenshot", Usage: "save the screen as a PNG `FILE` when the run ends"},
 			&cli.StringFlag{Name: "serial", Value: "none", Usage: "COM1 backend: stdio, none, file:PATH or tcp:HOST:PORT"},
-			&cli.StringFlag{Name: "debugcon", Value: "stdio", Usage: "port 0xE9 output: stdio, none or file:PATH"},
+			&cli.StringFlag{Name: "debugcon", Value: "auto", Usage: "port 0xE9 output: stdio, none, file:PATH or auto (stdio unless the terminal is in use)"},
 			&cli.StringFlag{Name: "trace", Usage: "write one line per executed instruction to FILE"},
 			&cli.BoolFlag{Name: "stats", Usage: "print instructions retired, guest MIPS and why the run ended"},
 			&cli.BoolFlag{Name: "no-reboot", Usage: "exit instead of rebooting on a triple fault or reset"},
-			&cli.BoolFlag{Name: "realtime", Usage: "pace the virtual clock to the host clock"},
+			&cli.BoolFlag{Name: "realtime", DefaultText: "on when interactive, see above", Usage: "pace the virtual clock to the host clock"},
 			&cli.Uint64Flag{Name: "ips", Value: gox86.DefaultIPS, Usage: "virtual clock rate, instructions per second"},
 			&cli.Uint64Flag{Name: "max-instructions", Usage: "stop after this many instructions (0: no limit)"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if ctx.NArg() > 0 {
-				return fmt.Errorf("run takes no positional arguments (got %q); use --raw or --kernel", ctx.Args().First())
+				return fmt.Errorf("run takes no positional arguments (got %q); use --raw, --kernel or --fda", ctx.Args().First())
 			}
-			code, err := runGuest(ctx)
+			code, err := runGuest(ctx, s)
 			*status = code
 			return err
 		},
 	}
 }
 
+// demoExitStatus is the status the demo OS asks for when it ends well:
+// it writes 10h to the isa-debug-exit port, (10h << 1) | 1.
+const demoExitStatus = 0x10<<1 | 1
+
+// consolePlan says where the guest's output goes and where input comes
+// from, resolved from the flags and the terminals present.
+type consolePlan struct {
+	display  string // displayTerm or displayNone
+	debugcon string // the --debugcon spec to open
+	keyboard bool   // stdin is typed on the 8042 keyboard
+	serialIn bool   // stdin, a terminal, goes to COM1 through the Ctrl-A filter
+	raw      bool   // the terminal on stdin is put in raw mode
+	realTime bool   // the default of --realtime
+}
+
+// planConsole applies the defaults documented in runDescription.
+// firmwareBoot says whether the firmware starts the guest (so the screen
+// is set up); the TTY flags say which streams are terminals.
+func planConsole(display, serial, debugcon string, firmwareBoot, stdinTTY, stdoutTTY bool) (consolePlan, error) {
+	p := consolePlan{display: display, debugcon: debugcon}
+	serialStdio := serial == "stdio"
+	if p.display == "" {
+		p.display = displayNone
+		if stdoutTTY && firmwareBoot && !serialStdio && debugcon != "stdio" {
+			p.display = displayTerm
+		}
+	}
+	if p.display == displayTerm {
+		if serialStdio {
+			return p, fmt.Errorf("--display term and --serial stdio cannot share the terminal; use one of them")
+		}
+		if debugcon == "stdio" {
+			return p, fmt.Errorf("--display term and --debugcon stdio cannot share the terminal; use one of them")
+		}
+	}
+	if p.debugcon == "auto" {
+		p.debugcon = "stdio"
+		if p.display == displayTerm || serialStdio {
+			p.debugcon = "none"
+		}
+	}
+	p.keyboard = p.display == displayTerm
+	p.serialIn = serialStdio && stdinTTY
+	p.raw = stdinTTY && (p.display == displayTerm || serialStdio)
+	p.realTime = p.raw
+	return p, nil
+}
+
+// imageFlags are the flags that name what to boot.
+var imageFlags = []string{"raw", "kernel", "fda", "fdb", "hda", "hdb", "hdc", "hdd", "bios"}
+
+// isDemo reports whether no image was named: the demo OS runs.
+func isDemo(ctx *cli.Context) bool {
+	if ctx.Bool("raw-demo") {
+		return false
+	}
+	for _, name := range imageFlags {
+		if ctx.String(name) != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// firmwareBoots reports whether the firmware starts the guest, rather
+// than a loader putting it straight into memory (--raw, --raw-demo, a
+// Multiboot kernel).
+func firmwareBoots(ctx *cli.Context) bool {
+	if ctx.String("raw") != "" || ctx.Bool("raw-demo") {
+		return false
+	}
+	if path := ctx.String("kernel"); path != "" {
+		return fileIsLinuxKernel(path)
+	}
+	return true
+}
+
+// fileIsLinuxKernel reads just enough of path to tell a bzImage from a
+// Multiboot ELF; read errors are reported when the kernel is loaded.
+func fileIsLinuxKernel(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 0x206+1)
+	n, _ := io.ReadFull(f, head)
+	return isLinuxKernel(head[:n])
+}
+
+// demoFloppy returns the demo OS boot floppy.
+func demoFloppy() (*devices.DiskImage, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(demoOSImage))
+	if err != nil {
+		return nil, fmt.Errorf("demo OS image: %v", err)
+	}
+	data, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("demo OS image: %v", err)
+	}
+	return devices.NewMemoryDiskImage(data)
+}
+
 // runGuest builds the machine from the flags, runs it and returns the
 // exit status the run asks for.
-func runGuest(ctx *cli.Context) (int, error) {
+func runGuest(ctx *cli.Context, s streams) (int, error) {
+	display, err := parseDisplay(ctx.String("display"))
+	if err != nil {
+		return 2, err
+	}
 	mem, err := parseSize(ctx.String("memory"))
 	if err != nil {
 		return 2, fmt.Errorf("--memory: %v", err)
@@ -69,14 +208,30 @@ func runGuest(ctx *cli.Context) (int, error) {
 	if ctx.String("raw") != "" && ctx.String("kernel") != "" {
 		return 2, fmt.Errorf("--raw and --kernel cannot be used together")
 	}
+	if ctx.Bool("raw-demo") {
+		for _, name := range imageFlags {
+			if ctx.String(name) != "" {
+				return 2, fmt.Errorf("--raw-demo cannot be used with --%s", name)
+			}
+		}
+	}
 	if ctx.Uint64("ips") == 0 {
 		return 2, fmt.Errorf("--ips must be positive")
+	}
+	demo := isDemo(ctx)
+	stdinTTY, stdoutTTY := isTerminal(s.in), isTerminal(s.out)
+	plan, err := planConsole(display, ctx.String("serial"), ctx.String("debugcon"), firmwareBoots(ctx), stdinTTY, stdoutTTY)
+	if err != nil {
+		return 2, err
 	}
 	cfg := gox86.Config{
 		MemoryBytes: mem,
 		IPS:         ctx.Uint64("ips"),
-		RealTime:    ctx.Bool("realtime"),
+		RealTime:    plan.realTime,
 		NoReboot:    ctx.Bool("no-reboot"),
+	}
+	if ctx.IsSet("realtime") {
+		cfg.RealTime = ctx.Bool("realtime")
 	}
 	var closers []io.Closer
 	defer func() {
@@ -84,15 +239,24 @@ func runGuest(ctx *cli.Context) (int, error) {
 			c.Close()
 		}
 	}()
-	debugcon, err := openOutput(ctx.String("debugcon"))
+	debugcon, err := openOutput(plan.debugcon, s.out)
 	if err != nil {
 		return 2, fmt.Errorf("--debugcon: %v", err)
 	}
-	if c, ok := debugcon.(io.Closer); ok && debugcon != os.Stdout {
+	if c, ok := debugcon.(io.Closer); ok && debugcon != s.out {
 		closers = append(closers, c)
 	}
 	cfg.DebugCon = debugcon
-	serial, err := devices.ParseSerialSpec(ctx.String("serial"), os.Stdin, os.Stdout)
+	// Terminal input for COM1 passes the Ctrl-A filter on its way, through
+	// a pipe the serial backend reads.
+	serialIn := s.in
+	var serialPipe *io.PipeWriter
+	if plan.serialIn {
+		pr, pw := io.Pipe()
+		serialIn, serialPipe = pr, pw
+		closers = append(closers, pw)
+	}
+	serial, err := devices.ParseSerialSpec(ctx.String("serial"), serialIn, s.out)
 	if err != nil {
 		return 2, fmt.Errorf("--serial: %v", err)
 	}
@@ -100,6 +264,14 @@ func runGuest(ctx *cli.Context) (int, error) {
 		closers = append(closers, serial)
 	}
 	cfg.Serial[0] = serial
+	if path := ctx.String("screenshot"); path != "" {
+		// Fail now, not after the run, if the file cannot be written.
+		f, err := os.Create(path)
+		if err != nil {
+			return 2, fmt.Errorf("--screenshot: %v", err)
+		}
+		f.Close()
+	}
 	disks, err := openDisks(ctx)
 	for _, d := range disks {
 		if d != nil {
@@ -108,6 +280,11 @@ func runGuest(ctx *cli.Context) (int, error) {
 	}
 	if err != nil {
 		return 2, err
+	}
+	if demo {
+		if disks[0], err = demoFloppy(); err != nil {
+			return 2, err
+		}
 	}
 	cfg.Floppy = [2]*devices.DiskImage{disks[0], disks[1]}
 	cfg.HardDisk = [4]*devices.DiskImage{disks[2], disks[3], disks[4], disks[5]}
@@ -127,6 +304,10 @@ func runGuest(ctx *cli.Context) (int, error) {
 		closers = append(closers, f)
 		cfg.Trace = f
 	}
+	cons := &console{s: s, display: plan.display}
+	if plan.display == displayTerm {
+		cfg.Frame = cons.frame
+	}
 	m, err := gox86.New(cfg)
 	if err != nil {
 		return 2, err
@@ -139,8 +320,28 @@ func runGuest(ctx *cli.Context) (int, error) {
 		return 2, err
 	}
 
+	if plan.raw {
+		if err := cons.makeRaw(); err != nil {
+			return 2, err
+		}
+	}
+	defer cons.restore(m)
+	var filter *escapeFilter
+	if stdinTTY {
+		filter = &escapeFilter{}
+	}
+	switch {
+	case plan.keyboard && s.in != nil:
+		go pumpInput(s.in, filter, func(p []byte) {
+			for _, b := range p {
+				m.KBC.TypeASCII(b)
+			}
+		}, m.Stop)
+	case serialPipe != nil:
+		go pumpInput(s.in, filter, func(p []byte) { serialPipe.Write(p) }, m.Stop)
+	}
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sig)
 	go func() {
 		if _, ok := <-sig; ok {
@@ -150,14 +351,28 @@ func runGuest(ctx *cli.Context) (int, error) {
 	start := time.Now()
 	res := m.Run(ctx.Uint64("max-instructions"))
 	elapsed := time.Since(start)
+	cons.restore(m)
+	if path := ctx.String("screenshot"); path != "" {
+		if err := devices.WritePNG(path, m.VGA); err != nil {
+			return 2, fmt.Errorf("--screenshot: %v", err)
+		}
+	}
 	if ctx.Bool("stats") {
 		mips := float64(res.Instructions) / elapsed.Seconds() / 1e6
-		fmt.Fprintf(os.Stderr, "gox86: %d instructions retired in %v (%.1f guest MIPS), virtual time %v\n",
+		fmt.Fprintf(s.err, "gox86: %d instructions retired in %v (%.1f guest MIPS), virtual time %v\n",
 			res.Instructions, elapsed.Round(time.Millisecond), mips, res.VirtualTime)
-		fmt.Fprintf(os.Stderr, "gox86: run ended: %s: %s\n", res.Reason, res.Detail)
+		fmt.Fprintf(s.err, "gox86: run ended: %s: %s\n", res.Reason, res.Detail)
 	}
 	switch res.Reason {
-	case gox86.ExitDebugPort, gox86.ExitReset, gox86.ExitHalted, gox86.ExitInstructionLimit, gox86.ExitStopped:
+	case gox86.ExitDebugPort:
+		if demo {
+			if res.Status == demoExitStatus {
+				return 0, nil
+			}
+			return res.Status, fmt.Errorf("the demo OS failed: %s", res.Detail)
+		}
+		return res.Status, nil
+	case gox86.ExitReset, gox86.ExitHalted, gox86.ExitInstructionLimit, gox86.ExitStopped:
 		return res.Status, nil
 	default:
 		return max(res.Status, 1), fmt.Errorf("%s: %s", res.Reason, res.Detail)
@@ -198,7 +413,8 @@ func isLinuxKernel(img []byte) bool {
 	return len(img) > 0x206 && string(img[0x202:0x206]) == "HdrS"
 }
 
-// loadGuest loads the image the flags name, or the built-in demo.
+// loadGuest loads the image the flags name; disks, and the demo OS's
+// floppy, are booted by the firmware.
 func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 	if ctx.String("initrd") != "" && ctx.String("kernel") == "" {
 		return fmt.Errorf("--initrd needs --kernel")
@@ -224,6 +440,8 @@ func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 		return m.LoadMultiboot(img, ctx.String("append"))
 	case hasDisks(ctx):
 		return nil // the firmware boots from the disks
+	case ctx.Bool("raw-demo"):
+		return m.LoadRaw(demoImage, 0x7C00, 0, 0x7C00)
 	case ctx.String("raw") != "":
 		img, err := os.ReadFile(ctx.String("raw"))
 		if err != nil {
@@ -239,15 +457,15 @@ func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 		}
 		return m.LoadRaw(img, at, cs, ip)
 	default:
-		return m.LoadRaw(demoImage, 0x7C00, 0, 0x7C00)
+		return nil // the demo OS floppy is in drive A:
 	}
 }
 
-// openOutput opens an output spec: stdio, none or file:PATH.
-func openOutput(spec string) (io.Writer, error) {
+// openOutput opens an output spec: stdio (stdout), none or file:PATH.
+func openOutput(spec string, stdout io.Writer) (io.Writer, error) {
 	switch {
 	case spec == "stdio":
-		return os.Stdout, nil
+		return stdout, nil
 	case spec == "none":
 		return nil, nil
 	case strings.HasPrefix(spec, "file:"):
@@ -257,7 +475,7 @@ func openOutput(spec string) (io.Writer, error) {
 		}
 		return os.Create(path)
 	}
-	return nil, fmt.Errorf("unknown output %q (want stdio, none or file:PATH)", spec)
+	return nil, fmt.Errorf("unknown output %q (want stdio, none, file:PATH or auto)", spec)
 }
 
 // parseSize parses a byte count with an optional K, M or G suffix.
