@@ -432,7 +432,15 @@ const maxChunk = 1 << 20
 
 // Run executes the guest until it exits, faults fatally, halts for good,
 // Stop is called, or maxInstructions retire (0 means no limit).
-func (m *Machine) Run(maxInstructions uint64) Result {
+func (m *Machine) Run(maxInstructions uint64) (res Result) {
+	// Device timers run here, outside the CPU's own guard: an emulator
+	// bug in one ends the run with an error instead of crashing the host.
+	defer func() {
+		if r := recover(); r != nil {
+			res = m.finish(Result{Reason: ExitInternalError, Status: 2,
+				Detail: fmt.Sprintf("internal error in the machine loop at %s: %v", m.where(), r)})
+		}
+	}()
 	c := m.CPU
 	start := time.Now()
 	startTicks := c.Ticks()
