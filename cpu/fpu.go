@@ -21,7 +21,9 @@ const (
 	fswC3  = 1 << 14
 	fswB   = 1 << 15
 	fswTOP = 7 << 11
-	fswCC  = fswC0 | fswC1 | fswC2 | fswC3
+	// fswCC are the condition codes kept in fpuState.cc; C1 lives in
+	// env.C1, where float80 reports rounding direction.
+	fswCC = fswC0 | fswC2 | fswC3
 )
 
 // fpuState is the x87 register file and environment.
@@ -29,7 +31,7 @@ type fpuState struct {
 	st    [8]float80.F80 // physical registers R0-R7
 	empty uint8          // bit n: Rn is empty (tag 11)
 	top   uint8
-	cc    uint16 // C0-C3 in their status-word positions
+	cc    uint16 // C0, C2, C3 in their status-word positions (C1 is env.C1)
 	sf    bool   // stack fault (status word bit 6)
 	env   float80.Env
 	// Last non-control instruction and its memory operand (FIP, FCS,
@@ -50,6 +52,9 @@ func (f *fpuState) init() {
 // statusWord assembles the status word.
 func (f *fpuState) statusWord() uint16 {
 	sw := uint16(f.env.Flags)&0x3F | f.cc | uint16(f.top)<<11
+	if f.env.C1 {
+		sw |= fswC1
+	}
 	if f.sf {
 		sw |= fswSF
 	}
@@ -62,6 +67,7 @@ func (f *fpuState) statusWord() uint16 {
 func (f *fpuState) setStatusWord(sw uint16) {
 	f.env.Flags = float80.Exceptions(sw & 0x3F)
 	f.cc = sw & fswCC
+	f.env.C1 = sw&fswC1 != 0
 	f.top = uint8(sw>>11) & 7
 	f.sf = sw&fswSF != 0
 }

@@ -168,6 +168,29 @@ func (c *CPU) memOperand(i *Inst, format int) float80.Operand {
 	}
 }
 
+// storeST0 converts ST(0) for a store: the converted value, the format's
+// indefinite value after a masked stack underflow, or ok=false when an
+// unmasked exception suppresses the store.
+func storeST0[T any](c *CPU, conv func(float80.F80) (T, bool), indefinite T) (T, bool) {
+	v, ok := c.st(0)
+	if !ok {
+		return indefinite, c.maskedIE()
+	}
+	return conv(v)
+}
+
+func toU16(conv func(float80.F80) (int16, bool)) func(float80.F80) (uint16, bool) {
+	return func(x float80.F80) (uint16, bool) { v, ok := conv(x); return uint16(v), ok }
+}
+
+func toU32(conv func(float80.F80) (int32, bool)) func(float80.F80) (uint32, bool) {
+	return func(x float80.F80) (uint32, bool) { v, ok := conv(x); return uint32(v), ok }
+}
+
+func toU64(conv func(float80.F80) (int64, bool)) func(float80.F80) (uint64, bool) {
+	return func(x float80.F80) (uint64, bool) { v, ok := conv(x); return uint64(v), ok }
+}
+
 // --- memory forms ----------------------------------------------------------
 
 func (c *CPU) fpuMem(i *Inst, esc, reg uint8) {
@@ -200,19 +223,11 @@ func (c *CPU) fpuMem(i *Inst, esc, reg uint8) {
 				c.fpush(v)
 			}
 		case 2, 3: // FST/FSTP m32real
-			v, ok := c.st(0)
-			bits := uint32(0xFFC00000)
-			if ok {
-				var sok bool
-				if bits, sok = f.env.StoreFloat32(v); !sok {
-					return
+			if bits, ok := storeST0(c, f.env.StoreFloat32, uint32(0xFFC00000)); ok {
+				c.write32(s, off, bits)
+				if reg == 3 {
+					c.fpop()
 				}
-			} else if !c.maskedIE() {
-				return
-			}
-			c.write32(s, off, bits)
-			if reg == 3 {
-				c.fpop()
 			}
 		case 4:
 			c.fldenv(i)
@@ -230,20 +245,11 @@ func (c *CPU) fpuMem(i *Inst, esc, reg uint8) {
 		case 0: // FILD m32int
 			c.fpush(float80.FromInt32(int32(c.read32(s, off))))
 		case 2, 3: // FIST/FISTP m32int
-			v, ok := c.st(0)
-			out := uint32(0x80000000)
-			if ok {
-				r, iok := f.env.ToInt32(v)
-				if !iok {
-					return
+			if v, ok := storeST0(c, toU32(f.env.ToInt32), uint32(0x80000000)); ok {
+				c.write32(s, off, v)
+				if reg == 3 {
+					c.fpop()
 				}
-				out = uint32(r)
-			} else if !c.maskedIE() {
-				return
-			}
-			c.write32(s, off, out)
-			if reg == 3 {
-				c.fpop()
 			}
 		case 5: // FLD m80real
 			c.fpush(float80.FromBytes(c.read80(s, off)))
@@ -265,19 +271,11 @@ func (c *CPU) fpuMem(i *Inst, esc, reg uint8) {
 				c.fpush(v)
 			}
 		case 2, 3: // FST/FSTP m64real
-			v, ok := c.st(0)
-			bits := uint64(0xFFF8000000000000)
-			if ok {
-				var sok bool
-				if bits, sok = f.env.StoreFloat64(v); !sok {
-					return
+			if bits, ok := storeST0(c, f.env.StoreFloat64, uint64(0xFFF8000000000000)); ok {
+				c.write64(s, off, bits)
+				if reg == 3 {
+					c.fpop()
 				}
-			} else if !c.maskedIE() {
-				return
-			}
-			c.write64(s, off, bits)
-			if reg == 3 {
-				c.fpop()
 			}
 		case 4:
 			c.frstor(i)
@@ -293,53 +291,26 @@ func (c *CPU) fpuMem(i *Inst, esc, reg uint8) {
 		case 0: // FILD m16int
 			c.fpush(float80.FromInt16(int16(c.read16(s, off))))
 		case 2, 3: // FIST/FISTP m16int
-			v, ok := c.st(0)
-			out := uint16(0x8000)
-			if ok {
-				r, iok := f.env.ToInt16(v)
-				if !iok {
-					return
+			if v, ok := storeST0(c, toU16(f.env.ToInt16), uint16(0x8000)); ok {
+				c.write16(s, off, v)
+				if reg == 3 {
+					c.fpop()
 				}
-				out = uint16(r)
-			} else if !c.maskedIE() {
-				return
-			}
-			c.write16(s, off, out)
-			if reg == 3 {
-				c.fpop()
 			}
 		case 4: // FBLD
 			c.fpush(float80.FromBCD(c.read80(s, off)))
 		case 5: // FILD m64int
 			c.fpush(float80.FromInt64(int64(c.read64(s, off))))
 		case 6: // FBSTP
-			v, ok := c.st(0)
-			out := float80.BCDIndefinite
-			if ok {
-				r, bok := f.env.ToBCD(v)
-				if !bok {
-					return
-				}
-				out = r
-			} else if !c.maskedIE() {
-				return
+			if v, ok := storeST0(c, f.env.ToBCD, float80.BCDIndefinite); ok {
+				c.write80(s, off, v)
+				c.fpop()
 			}
-			c.write80(s, off, out)
-			c.fpop()
 		case 7: // FISTP m64int
-			v, ok := c.st(0)
-			out := uint64(0x8000000000000000)
-			if ok {
-				r, iok := f.env.ToInt64(v)
-				if !iok {
-					return
-				}
-				out = uint64(r)
-			} else if !c.maskedIE() {
-				return
+			if v, ok := storeST0(c, toU64(f.env.ToInt64), uint64(0x8000000000000000)); ok {
+				c.write64(s, off, v)
+				c.fpop()
 			}
-			c.write64(s, off, out)
-			c.fpop()
 		default:
 			c.raise(excUD, 0)
 		}
@@ -691,7 +662,7 @@ func (c *CPU) fpuD9E0(rm uint8) {
 		if f.isEmpty(0) {
 			f.cc |= fswC3 | fswC0
 			if f.st[f.phys(0)].Negative() {
-				f.cc |= fswC1
+				f.env.C1 = true
 			}
 			return
 		}
@@ -706,9 +677,7 @@ func (c *CPU) fpuD9E0(rm uint8) {
 		if c0 {
 			f.cc |= fswC0
 		}
-		if v.Negative() {
-			f.cc |= fswC1
-		}
+		f.env.C1 = v.Negative()
 	default:
 		c.raise(excUD, 0)
 	}
@@ -773,10 +742,10 @@ func (c *CPU) fpuD9F0(rm uint8) {
 		c.fprem(true)
 	case 6: // FDECSTP
 		f.top = (f.top - 1) & 7
-		f.cc &^= fswC1
+		f.env.C1 = false
 	case 7: // FINCSTP
 		f.top = (f.top + 1) & 7
-		f.cc &^= fswC1
+		f.env.C1 = false
 	}
 }
 

@@ -153,6 +153,20 @@ func (c *CPU) checkCodeTarget(sel uint16, d descriptor) {
 	}
 }
 
+// checkSystemTarget applies the checks far JMP and CALL share for a call
+// gate, task gate or TSS: DPL >= CPL and DPL >= RPL, else #GP(selector);
+// not present, #NP(selector) (SDM vol. 2, JMP and CALL).
+func (c *CPU) checkSystemTarget(sel uint16, d descriptor) {
+	ec := uint32(sel & errorCodeMask)
+	rpl := uint8(sel & selectorRPL)
+	if d.dpl() < c.cpl || d.dpl() < rpl {
+		c.raise(excGP, ec)
+	}
+	if !d.present() {
+		c.raise(excNP, ec)
+	}
+}
+
 // farJumpProtected is JMP ptr16:xx / m16:xx in protected mode.
 func (c *CPU) farJumpProtected(sel uint16, off uint32, size uint8) {
 	if sel&^selectorRPL == 0 {
@@ -160,7 +174,6 @@ func (c *CPU) farJumpProtected(sel uint16, off uint32, size uint8) {
 	}
 	d, lin := c.fetchDescriptor(sel, excGP)
 	ec := uint32(sel & errorCodeMask)
-	rpl := uint8(sel & selectorRPL)
 	if isCode(d) {
 		c.checkCodeTarget(sel, d)
 		if off > d.limit() {
@@ -176,12 +189,7 @@ func (c *CPU) farJumpProtected(sel uint16, off uint32, size uint8) {
 	}
 	switch d.typ() {
 	case sysCallGate16, sysCallGate32:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		csel := d.gateSelector()
 		if csel&^selectorRPL == 0 {
 			c.raise(excGP, 0)
@@ -205,20 +213,10 @@ func (c *CPU) farJumpProtected(sel uint16, off uint32, size uint8) {
 		c.loadCS(csel, cd, c.cpl)
 		c.EIP = target
 	case sysTaskGate:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		c.switchTaskThroughGate(d.gateSelector(), taskJump, 0, false)
 	case sysTSS16Avail, sysTSS32Avail:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		c.switchTask(sel, d, lin, taskJump, 0, false)
 	default:
 		c.raise(excGP, ec)
@@ -232,7 +230,6 @@ func (c *CPU) farCallProtected(sel uint16, off uint32, size uint8) {
 	}
 	d, lin := c.fetchDescriptor(sel, excGP)
 	ec := uint32(sel & errorCodeMask)
-	rpl := uint8(sel & selectorRPL)
 	if isCode(d) {
 		c.checkCodeTarget(sel, d)
 		if off > d.limit() {
@@ -249,28 +246,13 @@ func (c *CPU) farCallProtected(sel uint16, off uint32, size uint8) {
 	}
 	switch d.typ() {
 	case sysCallGate16, sysCallGate32:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		c.callGate(d)
 	case sysTaskGate:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		c.switchTaskThroughGate(d.gateSelector(), taskCall, 0, false)
 	case sysTSS16Avail, sysTSS32Avail:
-		if d.dpl() < c.cpl || d.dpl() < rpl {
-			c.raise(excGP, ec)
-		}
-		if !d.present() {
-			c.raise(excNP, ec)
-		}
+		c.checkSystemTarget(sel, d)
 		c.switchTask(sel, d, lin, taskCall, 0, false)
 	default:
 		c.raise(excGP, ec)
