@@ -5,6 +5,7 @@ SHARED    ?= ../shared
 SST286    ?= $(SHARED)/conformance/sst286
 BENCH_ELF ?= $(SHARED)/bench/bench.elf
 BIN       := bin/gox86
+LINUX_FIXTURE_DIR ?= .cache/linux
 
 .PHONY: all build test check bench conformance guests clean
 
@@ -42,6 +43,13 @@ guests:
 	$(MAKE) -C cmd/gox86/demo
 	$(MAKE) -C cmd/gox86/demoos
 	$(MAKE) -C tests/guests
+	$(MAKE) -C tests/platform
+
+# The Linux boot fixture tests/linux uses (Debian's i386 kernel, a busybox
+# initramfs and a SYSLINUX disk), built into LINUX_FIXTURE_DIR.
+.PHONY: linux-fixture
+linux-fixture:
+	bash scripts/linux-fixture.sh $(LINUX_FIXTURE_DIR)
 
 clean:
 	rm -rf bin

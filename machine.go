@@ -166,6 +166,7 @@ func New(cfg Config) (*Machine, error) {
 	m.Bus = devices.NewBus()
 	m.Clock = devices.NewClock()
 	m.CPU = cpu.New(cpu.Config{Memory: m.Mem, Bus: m.Bus, FPU: true})
+	m.CPU.IOCost = max(m.ips/1_000_000, 1) // one microsecond per port access
 	m.Clock.SetSource(func() int64 { return m.ticksToNs(m.CPU.Ticks()) })
 	if err := m.setupFirmware(); err != nil {
 		return nil, err
@@ -431,7 +432,9 @@ func (m *Machine) nsToTicks(ns int64) uint64 {
 const maxChunk = 1 << 20
 
 // Run executes the guest until it exits, faults fatally, halts for good,
-// Stop is called, or maxInstructions retire (0 means no limit).
+// Stop is called, or the machine's instruction count since power-on
+// reaches maxInstructions (0 means no limit). Run may be called again to
+// continue, with a higher limit.
 func (m *Machine) Run(maxInstructions uint64) (res Result) {
 	// Device timers run here, outside the CPU's own guard: an emulator
 	// bug in one ends the run with an error instead of crashing the host.
@@ -542,7 +545,7 @@ func (m *Machine) Reset() {
 }
 
 // ErrNoImage is returned by loaders given an empty image.
-var ErrNoImage = errors.New("gox86: empty image")
+var ErrNoImage = errors.New("empty image: the file has no bytes")
 
 // LoadLinux places a bzImage kernel, an optional initrd and a command
 // line in memory (Linux boot protocol 2.x); the built-in BIOS runs POST

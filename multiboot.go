@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"debug/elf"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 
 	"github.com/gox86/gox86/cpu"
 )
@@ -128,6 +130,9 @@ func (m *Machine) checkLoadRange(addr, size uint32, what string) error {
 func (m *Machine) loadELF(img []byte) (uint32, error) {
 	f, err := elf.NewFile(bytes.NewReader(img))
 	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, fmt.Errorf("multiboot: not a valid ELF file: truncated at %d bytes", len(img))
+		}
 		return 0, fmt.Errorf("multiboot: not a valid ELF file: %w", err)
 	}
 	defer f.Close()

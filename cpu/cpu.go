@@ -230,9 +230,12 @@ type CPU struct {
 	// Hooks lets the machine intercept trap instructions (BIOS calls).
 	Hooks Hooks
 
-	// ClockRate is guest instructions per emulated second for RDTSC; the
-	// TSC advances one tick per retired instruction scaled by TSCPerInsn.
+	// TSCPerInsn scales ticks to TSC counts.
 	TSCPerInsn uint64
+	// IOCost is the virtual time, in ticks, a port access takes (an ISA
+	// bus cycle is about a microsecond). Guests rely on it: Linux waits
+	// for a PIT count to load by reading the counter once.
+	IOCost uint64
 }
 
 // Hooks are optional callbacks the machine installs.

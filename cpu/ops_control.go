@@ -332,6 +332,7 @@ func (c *CPU) port(i *Inst) uint16 {
 func opIN(c *CPU, i *Inst) {
 	p := c.port(i)
 	c.checkIO(p, i.size)
+	c.idle += c.IOCost
 	c.setReg(EAX, i.size, c.bus.In(p, int(i.size)))
 }
 
@@ -340,6 +341,7 @@ func opIN(c *CPU, i *Inst) {
 func opOUT(c *CPU, i *Inst) {
 	p := c.port(i)
 	c.checkIO(p, i.size)
+	c.idle += c.IOCost
 	c.bus.Out(p, int(i.size), c.getReg(EAX, i.size))
 	c.stopBlock = true
 }

@@ -106,6 +106,7 @@ func insElem(c *CPU, i *Inst) {
 	di := c.strIndex(i, EDI)
 	// Check the destination before touching the device.
 	c.checkWrite(ES, di, uint32(i.size))
+	c.idle += c.IOCost
 	v := c.bus.In(p, int(i.size))
 	c.writeN(ES, di, i.size, v)
 	c.strAdvance(i, EDI)
@@ -115,6 +116,7 @@ func outsElem(c *CPU, i *Inst) {
 	p := uint16(c.R[EDX])
 	c.checkIO(p, i.size)
 	v := c.readN(int(i.seg), c.strIndex(i, ESI), i.size)
+	c.idle += c.IOCost
 	c.bus.Out(p, int(i.size), v)
 	c.strAdvance(i, ESI)
 }

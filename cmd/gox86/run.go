@@ -421,23 +421,30 @@ func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 	}
 	switch {
 	case ctx.String("kernel") != "":
-		img, err := os.ReadFile(ctx.String("kernel"))
+		path := ctx.String("kernel")
+		img, err := os.ReadFile(path)
 		if err != nil {
-			return err
+			return fmt.Errorf("--kernel: %v", err)
 		}
 		if isLinuxKernel(img) {
 			var initrd []byte
 			if p := ctx.String("initrd"); p != "" {
 				if initrd, err = os.ReadFile(p); err != nil {
-					return err
+					return fmt.Errorf("--initrd: %v", err)
 				}
 			}
-			return m.LoadLinux(img, initrd, ctx.String("append"))
+			if err := m.LoadLinux(img, initrd, ctx.String("append")); err != nil {
+				return fmt.Errorf("--kernel %s: %v", path, err)
+			}
+			return nil
 		}
 		if ctx.String("initrd") != "" {
 			return fmt.Errorf("--initrd is only for Linux kernels")
 		}
-		return m.LoadMultiboot(img, ctx.String("append"))
+		if err := m.LoadMultiboot(img, ctx.String("append")); err != nil {
+			return fmt.Errorf("--kernel %s: %v", path, err)
+		}
+		return nil
 	case hasDisks(ctx):
 		return nil // the firmware boots from the disks
 	case ctx.Bool("raw-demo"):
@@ -445,7 +452,7 @@ func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 	case ctx.String("raw") != "":
 		img, err := os.ReadFile(ctx.String("raw"))
 		if err != nil {
-			return err
+			return fmt.Errorf("--raw: %v", err)
 		}
 		at, err := parseAddress(ctx.String("load-at"))
 		if err != nil {
@@ -455,7 +462,10 @@ func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
 		if err != nil {
 			return fmt.Errorf("--entry: %v", err)
 		}
-		return m.LoadRaw(img, at, cs, ip)
+		if err := m.LoadRaw(img, at, cs, ip); err != nil {
+			return fmt.Errorf("--raw %s: %v", ctx.String("raw"), err)
+		}
+		return nil
 	default:
 		return nil // the demo OS floppy is in drive A:
 	}
