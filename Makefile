@@ -37,6 +37,7 @@ conformance:
 bench: build
 	$(GO) test ./cpu -run '^$$' -bench . -benchtime 2x
 	$(GO) run ./tests/benchcmp -gox86 $(BIN) -elf $(BENCH_ELF)
+	$(GO) run ./tests/linux/benchboot -gox86 $(BIN)
 
 # Rebuild the committed guest binaries (needs nasm).
 guests:

@@ -43,10 +43,11 @@ type fpuState struct {
 	ferr bool
 }
 
-// init is FNINIT's state (SDM vol. 1, table 8-? "FPU state after
-// initialization"): control word 037Fh, empty stack, cleared pointers.
+// init is FNINIT (SDM vol. 2, FINIT/FNINIT): control word 037Fh, status
+// 0, every register tagged empty (their contents are kept), pointers
+// cleared.
 func (f *fpuState) init() {
-	*f = fpuState{empty: 0xFF, env: float80.NewEnv(0x037F), ferr: f.ferr}
+	*f = fpuState{st: f.st, empty: 0xFF, env: float80.NewEnv(0x037F), ferr: f.ferr}
 }
 
 // statusWord assembles the status word.
@@ -124,18 +125,8 @@ func (c *CPU) ClearFERR() {
 	}
 }
 
-// fpuCheck applies CR0.EM/TS (#NM) to an x87 instruction and, for
-// waiting instructions, reports a pending unmasked exception: #MF with
-// CR0.NE set, otherwise FERR# (SDM vol. 1, 8.6 and 8.7).
-func (c *CPU) fpuCheck(waiting bool) {
-	if c.CR0&(CR0EM|CR0TS) != 0 {
-		c.raise(excNM, 0)
-	}
-	if waiting {
-		c.fpuPending()
-	}
-}
-
+// fpuPending reports a pending unmasked x87 exception to a waiting
+// instruction: #MF with CR0.NE set, otherwise FERR# (SDM vol. 1, 8.7).
 func (c *CPU) fpuPending() {
 	if c.fpu.env.Unmasked() == 0 {
 		return

@@ -21,28 +21,80 @@ const (
 // arithmetic operation by ModRM.reg for D8/DA/DC/DE.
 var fpuArithOps = [8]float80.ArithOp{float80.OpAdd, float80.OpMul, 0, 0, float80.OpSub, float80.OpSub, float80.OpDiv, float80.OpDiv}
 
-// isControl reports the instructions that neither wait for pending
-// exceptions nor update FIP/FDP: FNINIT, FNCLEX, FLDCW, FNSTCW, FNSTSW,
-// FNSTENV, FLDENV, FNSAVE, FRSTOR (SDM vol. 1, 8.1.8 and 8.3.12).
-func fpuIsControl(esc, reg uint8, mem bool, rm uint8) bool {
+// fpuWaits reports whether an x87 instruction checks for a pending
+// unmasked exception first. Only FNINIT, FNCLEX, FNSTSW, FNSTCW, FNSTENV
+// and FNSAVE do not (SDM vol. 1, 8.7.1 and 8.3.12).
+func fpuWaits(esc, reg uint8, mem bool, rm uint8) bool {
 	if mem {
-		switch {
-		case esc == 1 && reg >= 4: // FLDENV, FLDCW, FNSTENV, FNSTCW
-			return true
-		case esc == 5 && (reg == 4 || reg == 6 || reg == 7): // FRSTOR, FNSAVE, FNSTSW
-			return true
-		}
-		return false
+		return !((esc == 1 && (reg == 6 || reg == 7)) || (esc == 5 && (reg == 6 || reg == 7)))
 	}
-	return (esc == 3 && reg == 4) || (esc == 7 && reg == 4 && rm == 0) // FNCLEX/FNINIT/.., FNSTSW AX
+	return !((esc == 3 && reg == 4 && (rm == 2 || rm == 3)) || (esc == 7 && reg == 4 && rm == 0))
+}
+
+// fpuControl reports the control instructions, which leave FIP, FOP and
+// FDP alone: the non-waiting ones plus FLDCW, FLDENV and FRSTOR (SDM vol.
+// 1, 8.1.8).
+func fpuControl(esc, reg uint8, mem bool, rm uint8) bool {
+	if mem {
+		return (esc == 1 && reg >= 4) || (esc == 5 && (reg == 4 || reg == 6 || reg == 7))
+	}
+	return (esc == 3 && reg == 4) || (esc == 7 && reg == 4 && rm == 0)
+}
+
+// fpuValid reports whether an escape encoding is a P6 x87 instruction
+// (SDM vol. 2, table ); the rest raise #UD without looking for
+// pending exceptions (SDM vol. 3, 22.18.6.6).
+func fpuValid(esc, reg uint8, mem bool, rm uint8) bool {
+	if mem {
+		switch esc {
+		case 1:
+			return reg != 1
+		case 3:
+			return reg != 1 && reg != 4 && reg != 6
+		case 5:
+			return reg != 1 && reg != 5
+		case 7:
+			return reg != 1
+		}
+		return true
+	}
+	switch esc {
+	case 1:
+		switch reg {
+		case 2:
+			return rm == 0
+		case 4:
+			return rm == 0 || rm == 1 || rm == 4 || rm == 5
+		case 5:
+			return rm != 7
+		}
+	case 2:
+		return reg <= 3 || (reg == 5 && rm == 1)
+	case 3:
+		return reg != 7 && (reg != 4 || rm <= 4)
+	case 5:
+		return reg <= 5
+	case 6:
+		return reg != 3 || rm == 1
+	case 7:
+		return reg != 7 && (reg != 4 || rm == 0)
+	}
+	return true
 }
 
 func opFPU(c *CPU, i *Inst) {
 	esc, reg := i.op>>3, i.op&7
-	control := fpuIsControl(esc, reg, i.mem, i.rm)
-	c.fpuCheck(!control)
+	if c.CR0&(CR0EM|CR0TS) != 0 {
+		c.raise(excNM, 0)
+	}
+	if !fpuValid(esc, reg, i.mem, i.rm) {
+		c.raise(excUD, 0)
+	}
+	if fpuWaits(esc, reg, i.mem, i.rm) {
+		c.fpuPending()
+	}
 	f := &c.fpu
-	if !control {
+	if !fpuControl(esc, reg, i.mem, i.rm) {
 		f.fip, f.fcs = c.prevEIP, c.Seg[CS].Selector
 		f.fop = uint16(esc)<<8 | uint16(i.imm2&0xFF) // escape bits and ModRM
 		if i.mem {
@@ -54,6 +106,14 @@ func opFPU(c *CPU, i *Inst) {
 		c.fpuMem(i, esc, reg)
 	} else {
 		c.fpuReg(i, esc, reg, i.rm)
+	}
+	// With CR0.NE clear, FERR# follows the error as soon as the faulting
+	// instruction completes (SDM vol. 3, 22.18.6.7).
+	if c.CR0&CR0NE == 0 && f.env.Unmasked() != 0 && !f.ferr {
+		f.ferr = true
+		if c.Hooks.FERR != nil {
+			c.Hooks.FERR(true)
+		}
 	}
 }
 
@@ -948,7 +1008,8 @@ func (c *CPU) fldenv(i *Inst) uint32 {
 		f.fdp = w[5]
 		f.fds = uint16(w[6])
 	}
-	c.fpuPending()
+	// A pending exception in the loaded image is taken at the next x87
+	// instruction, not here (SDM vol. 2, FLDENV).
 	return step * 7
 }
 

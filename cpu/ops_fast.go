@@ -1,6 +1,10 @@
 package cpu
 
-import "golang.org/x/arch/x86/x86asm"
+import (
+	"math/bits"
+
+	"golang.org/x/arch/x86/x86asm"
+)
 
 // Specialised handlers for the most frequent 32-bit forms. Each does what
 // the generic handler would for that exact operand shape, without the
@@ -208,22 +212,86 @@ func opSar32RI(c *CPU, i *Inst) {
 	c.explicit32(r, cf)
 }
 
+// Carry-propagating forms (multi-precision arithmetic loops).
+func (c *CPU) adc32(a, b uint32) uint32 {
+	cin := b2u(c.cf())
+	r := a + b + cin
+	l := &c.lf
+	l.op, l.sign, l.dst, l.src, l.res, l.aux = ccAdc, sign32, a, b, r, cin
+	return r
+}
+
+func (c *CPU) sbb32(a, b uint32) uint32 {
+	cin := b2u(c.cf())
+	r := a - b - cin
+	l := &c.lf
+	l.op, l.sign, l.dst, l.src, l.res, l.aux = ccSbb, sign32, a, b, r, cin
+	return r
+}
+
+func opAdc32RR(c *CPU, i *Inst) { c.R[i.rm] = c.adc32(c.R[i.rm], c.R[i.reg]) }
+func opAdc32RI(c *CPU, i *Inst) { c.R[i.rm] = c.adc32(c.R[i.rm], i.imm) }
+func opAdc32RM(c *CPU, i *Inst) { c.R[i.reg] = c.adc32(c.R[i.reg], c.read32(int(i.seg), c.ea(i))) }
+func opSbb32RR(c *CPU, i *Inst) { c.R[i.rm] = c.sbb32(c.R[i.rm], c.R[i.reg]) }
+func opSbb32RI(c *CPU, i *Inst) { c.R[i.rm] = c.sbb32(c.R[i.rm], i.imm) }
+func opSbb32RM(c *CPU, i *Inst) { c.R[i.reg] = c.sbb32(c.R[i.reg], c.read32(int(i.seg), c.ea(i))) }
+
+// Memory-destination ADD/SUB/ADC (read-modify-write).
+func opAdd32MR(c *CPU, i *Inst) {
+	v, lin := c.rmwRead(int(i.seg), c.ea(i), 4)
+	b := c.R[i.reg]
+	r := v + b
+	c.lazy32(ccAdd, v, b, r)
+	c.rmwWrite(lin, 4, r)
+}
+
+func opSub32MR(c *CPU, i *Inst) {
+	v, lin := c.rmwRead(int(i.seg), c.ea(i), 4)
+	b := c.R[i.reg]
+	r := v - b
+	c.lazy32(ccSub, v, b, r)
+	c.rmwWrite(lin, 4, r)
+}
+
+func opAdc32MR(c *CPU, i *Inst) {
+	v, lin := c.rmwRead(int(i.seg), c.ea(i), 4)
+	c.rmwWrite(lin, 4, c.adc32(v, c.R[i.reg]))
+}
+
+func opSbb32MR(c *CPU, i *Inst) {
+	v, lin := c.rmwRead(int(i.seg), c.ea(i), 4)
+	c.rmwWrite(lin, 4, c.sbb32(v, c.R[i.reg]))
+}
+
+// MUL r/m32: EDX:EAX = EAX × src, CF = OF = (EDX != 0).
+func (c *CPU) mul32(src uint32) {
+	hi, lo := bits.Mul32(c.R[EAX], src)
+	c.R[EAX], c.R[EDX] = lo, hi
+	var aux uint32
+	if hi != 0 {
+		aux = FlagCF | FlagOF
+	}
+	c.explicit32(lo, aux)
+}
+
+func opMul32R(c *CPU, i *Inst) { c.mul32(c.R[i.rm]) }
+func opMul32M(c *CPU, i *Inst) { c.mul32(c.read32(int(i.seg), c.ea(i))) }
+
 // fastALU32 picks a specialised 32-bit ALU handler, or nil.
 func fastALU32(op uint8, form int) handler {
 	switch form {
 	case formRR:
 		return [...]handler{aluADD: opAdd32RR, aluOR: opOr32RR, aluAND: opAnd32RR, aluSUB: opSub32RR,
-			aluXOR: opXor32RR, aluCMP: opCmp32RR, aluTEST: opTest32RR, aluADC: nil, aluSBB: nil}[op]
+			aluXOR: opXor32RR, aluCMP: opCmp32RR, aluTEST: opTest32RR, aluADC: opAdc32RR, aluSBB: opSbb32RR}[op]
 	case formRI:
 		return [...]handler{aluADD: opAdd32RI, aluOR: opOr32RI, aluAND: opAnd32RI, aluSUB: opSub32RI,
-			aluXOR: opXor32RI, aluCMP: opCmp32RI, aluTEST: nil, aluADC: nil, aluSBB: nil}[op]
+			aluXOR: opXor32RI, aluCMP: opCmp32RI, aluTEST: nil, aluADC: opAdc32RI, aluSBB: opSbb32RI}[op]
 	case formRM:
 		return [...]handler{aluADD: opAdd32RM, aluSUB: opSub32RM, aluCMP: opCmp32RM, aluTEST: nil,
-			aluOR: nil, aluAND: nil, aluXOR: nil, aluADC: nil, aluSBB: nil}[op]
+			aluOR: nil, aluAND: nil, aluXOR: nil, aluADC: opAdc32RM, aluSBB: opSbb32RM}[op]
 	case formMR:
-		if op == aluCMP {
-			return opCmp32MR
-		}
+		return [...]handler{aluADD: opAdd32MR, aluSUB: opSub32MR, aluCMP: opCmp32MR, aluTEST: nil,
+			aluOR: nil, aluAND: nil, aluXOR: nil, aluADC: opAdc32MR, aluSBB: opSbb32MR}[op]
 	case formMI:
 		if op == aluCMP {
 			return opCmp32MI
@@ -306,6 +374,12 @@ func specialize(i *Inst, xi *x86asm.Inst) {
 	case x86asm.LEA:
 		if i.a32 {
 			i.fn = opLea32
+		}
+	case x86asm.MUL:
+		if isGPR(a0) {
+			i.fn = opMul32R
+		} else if isMem(a0) {
+			i.fn = opMul32M
 		}
 	case x86asm.SHL, x86asm.SHR, x86asm.SAR:
 		if isGPR(a0) && isImm(a1) {
