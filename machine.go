@@ -484,6 +484,9 @@ func (m *Machine) Run(maxInstructions uint64) (res Result) {
 		switch c.Run(budget) {
 		case cpu.StopHalt:
 			if c.Flags()&cpu.FlagIF == 0 {
+				if m.BIOS != nil && m.BIOS.Fatal() != "" {
+					return m.finish(Result{Reason: ExitHalted, Status: 1, Detail: "BIOS: " + m.BIOS.Fatal()})
+				}
 				return m.finish(Result{Reason: ExitHalted, Detail: fmt.Sprintf("HLT with interrupts disabled at %s", m.where())})
 			}
 			d, ok := m.Clock.NextDeadline()

@@ -58,7 +58,13 @@ type BIOS struct {
 	hd [2]geometry
 	// bootDrive is the drive INT 19h booted from.
 	bootDrive uint8
+	// fatal describes why the BIOS stopped the machine, if it did.
+	fatal string
 }
+
+// Fatal says why the BIOS stopped the CPU (an unhandled CPU exception),
+// or "" when it has not.
+func (b *BIOS) Fatal() string { return b.fatal }
 
 // geometry is a disk's BIOS-visible CHS shape.
 type geometry struct {
@@ -98,7 +104,7 @@ func New(cfg Config) (*BIOS, error) {
 		svcInt18: (*BIOS).int18, svcInt19: (*BIOS).int19, svcInt1A: (*BIOS).int1A,
 		svcIRQ0: (*BIOS).irq0, svcIRQ1: (*BIOS).irq1, svcIRQ6: (*BIOS).irq6,
 		svcIRQ8: (*BIOS).irq8, svcIRQMaster: (*BIOS).irqMaster, svcIRQSlave: (*BIOS).irqSlave,
-		svcInt05: (*BIOS).int05,
+		svcInt05: (*BIOS).int05, svcUnhandled: (*BIOS).unhandled,
 	}
 	c := b.c
 	c.Hooks.FirmwareCall = b.call

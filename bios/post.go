@@ -93,6 +93,9 @@ func (b *BIOS) initIVT() {
 		b.setVector(n, slave)
 	}
 	b.setVector(0x02, romNMI)
+	for _, v := range []int{0, 6, 7} {
+		b.setVector(v, uint16(r.unhandled[v]))
+	}
 	b.setVector(0x05, romInt05)
 	b.setVector(0x08, romInt08)
 	b.setVector(0x09, romInt09)

@@ -64,6 +64,7 @@ const (
 	svcIRQMaster // spurious/unhandled IRQ 2-7: EOI to the master
 	svcIRQSlave  // unhandled IRQ 9-15: EOI to both
 	svcInt05
+	svcUnhandled // a CPU exception reached the BIOS's default vector
 )
 
 // romBuilder assembles the ROM image.
@@ -74,6 +75,8 @@ type romBuilder struct {
 	int16Wait int
 	// Stubs whose vectors POST installs.
 	irqMaster, irqSlave, int18, irq8 int
+	// unhandled[v] is the stub for CPU exception vector v (0, 6, 7).
+	unhandled [8]int
 }
 
 func (r *romBuilder) put(at int, b ...byte) int {
@@ -155,6 +158,10 @@ func buildROM() *romBuilder {
 	r.irqMaster = r.stub(append(trap(svcIRQMaster), opIRET)...)
 	r.irqSlave = r.stub(append(trap(svcIRQSlave), opIRET)...)
 	r.int18 = r.stub(append(trap(svcInt18), opIRET)...)
+	for _, v := range []int{0, 6, 7} {
+		// MOV AL, v (the vector, for the handler) then the trap.
+		r.unhandled[v] = r.stub(append([]byte{0xB0, byte(v)}, trap(svcUnhandled)...)...)
+	}
 	r.irq8 = r.stub(append(trap(svcIRQ8), opIRET)...)
 
 	r.put(romReset, 0xEA, romPOST&0xFF, romPOST>>8, 0x00, 0xF0)

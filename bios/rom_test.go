@@ -39,3 +39,14 @@ func TestROMLayout(t *testing.T) {
 	}
 	require.Less(t, r.next, 0xE000, "stub area runs into the fixed entry points")
 }
+
+// TestUnhandledExceptionStubs: the default vectors of #DE, #UD and #NM
+// load the vector into AL and trap to the firmware, instead of an IRET
+// that would re-run the faulting instruction forever.
+func TestUnhandledExceptionStubs(t *testing.T) {
+	r := buildROM()
+	for _, v := range []int{0, 6, 7} {
+		at := r.unhandled[v]
+		require.Equal(t, append([]byte{0xB0, byte(v)}, trap(svcUnhandled)...), r.img[at:at+6], "vector %d", v)
+	}
+}

@@ -2,6 +2,7 @@ package bios
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/gox86/gox86/cpu"
 )
@@ -60,6 +61,23 @@ func (b *BIOS) int14() {
 
 // int17: no parallel printer is attached; report a time-out.
 func (b *BIOS) int17() { b.setAH(0x01) }
+
+// unhandled is reached through the default vectors of the CPU exceptions
+// a real-mode program can provoke (#DE, #UD, #NM). An IRET there would
+// return to the faulting instruction forever, so the BIOS reports the
+// exception and where it happened, and stops the CPU.
+func (b *BIOS) unhandled() {
+	vec := b.al()
+	sp := uint16(b.c.R[cpu.ESP])
+	ss := b.seg(cpu.SS)
+	ip := b.rd16(b.phys(ss, sp))
+	cs := b.rd16(b.phys(ss, sp+2))
+	b.fatal = fmt.Sprintf("unhandled CPU exception %s at %04X:%04X (no handler installed)", cpu.ExceptionName(vec), cs, ip)
+	b.puts("\r\n" + b.fatal + "\r\n")
+	b.logf("bios: %s\n", b.fatal)
+	b.c.SetRealSegment(cpu.CS, 0xF000)
+	b.c.EIP = haltOffset
+}
 
 // haltOffset is where POST's code parks the CPU if booting returns.
 const haltOffset = romPOST + 6

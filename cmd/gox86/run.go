@@ -373,6 +373,9 @@ func runGuest(ctx *cli.Context, s streams) (int, error) {
 		}
 		return res.Status, nil
 	case gox86.ExitReset, gox86.ExitHalted, gox86.ExitInstructionLimit, gox86.ExitStopped:
+		if res.Status != 0 {
+			return res.Status, fmt.Errorf("%s", res.Detail)
+		}
 		return res.Status, nil
 	default:
 		return max(res.Status, 1), fmt.Errorf("%s: %s", res.Reason, res.Detail)
