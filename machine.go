@@ -135,8 +135,9 @@ type Machine struct {
 
 	// romOffset maps C0000h-FFFFFh to ROM backing offsets for PAM.
 	romOffset func(phys uint32) int64
-	// linux is a kernel waiting for POST to finish (LoadLinux).
-	linux *bios.LinuxBoot
+	// reload loads and enters a kernel given with LoadLinux (after POST)
+	// or LoadMultiboot (after a reset), from the built-in BIOS's boot step.
+	reload func() error
 
 	exit     *Result
 	stopFlag atomic.Bool
@@ -316,10 +317,15 @@ func (m *Machine) setupFirmware() error {
 // directBoot is offered INT 19h by the built-in BIOS: a Linux kernel
 // loaded with LoadLinux starts here, after POST.
 func (m *Machine) directBoot(c *cpu.CPU) bool {
-	if m.linux == nil {
+	if m.reload == nil {
 		return false
 	}
-	m.linux.Enter(c)
+	// The kernel is loaded again, as QEMU's -kernel does on every boot:
+	// the previous run may have overwritten its image in memory.
+	if err := m.reload(); err != nil {
+		m.exit = &Result{Reason: ExitInternalError, Status: 2, Detail: "reloading the kernel after a reset: " + err.Error()}
+		c.RequestStop()
+	}
 	return true
 }
 
@@ -558,11 +564,16 @@ func (m *Machine) LoadLinux(kernel, initrd []byte, cmdline string) error {
 	if m.BIOS == nil {
 		return fmt.Errorf("gox86: booting a Linux kernel directly needs the built-in BIOS (not --bios)")
 	}
-	lb, err := bios.LoadLinux(m.Mem, m.cfg.MemoryBytes, kernel, initrd, cmdline)
-	if err != nil {
+	if _, err := bios.LoadLinux(m.Mem, m.cfg.MemoryBytes, kernel, initrd, cmdline); err != nil {
 		return err
 	}
-	m.linux = lb
+	m.reload = func() error {
+		lb, err := bios.LoadLinux(m.Mem, m.cfg.MemoryBytes, kernel, initrd, cmdline)
+		if err == nil {
+			lb.Enter(m.CPU)
+		}
+		return err
+	}
 	m.CPU.Reset()
 	return nil
 }

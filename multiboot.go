@@ -112,6 +112,11 @@ func (m *Machine) LoadMultiboot(img []byte, cmdline string) error {
 	m.enterFlatProtectedMode(entry)
 	m.CPU.SetReg(cpu.EAX, multibootBootMagic)
 	m.CPU.SetReg(cpu.EBX, mbInfoAddr)
+	if m.BIOS != nil {
+		// After a guest reset, the BIOS's boot step loads the kernel
+		// again, in the state the specification requires.
+		m.reload = func() error { return m.LoadMultiboot(img, cmdline) }
+	}
 	return nil
 }
 
