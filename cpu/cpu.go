@@ -193,7 +193,6 @@ type CPU struct {
 	shadowFresh bool // the instruction just executed started the shadow
 	shadowDB    bool // the shadow also holds back debug traps (MOV/POP SS)
 	stopBlock   bool // leave the current block after this instruction
-	blockBudget int  // remaining instructions for this Run
 
 	// rep state is kept across iterations of interrupted string ops.
 	fault faultState
@@ -390,7 +389,7 @@ func (c *CPU) RaiseNMI() { c.nmiPending = true }
 
 // RequestStop makes Run return StopRequested at the next instruction
 // boundary. Devices call it (for example the debug-exit port).
-func (c *CPU) RequestStop() { c.stopReq = true; c.blockBudget = 0 }
+func (c *CPU) RequestStop() { c.stopReq = true }
 
 // SetBus replaces the port I/O bus.
 func (c *CPU) SetBus(b Bus) { c.bus = b }

@@ -432,6 +432,49 @@ var cmovOps = map[x86asm.Op]uint8{
 	x86asm.CMOVL: ccL, x86asm.CMOVGE: ccGE, x86asm.CMOVLE: ccLE, x86asm.CMOVG: ccG,
 }
 
+// opHandlers chooses the handler of one-operand and counter-branch
+// instructions.
+var opHandlers = map[x86asm.Op]handler{
+	x86asm.INC:    opINC,
+	x86asm.DEC:    opDEC,
+	x86asm.NEG:    opNEG,
+	x86asm.NOT:    opNOT,
+	x86asm.MUL:    opMUL,
+	x86asm.DIV:    opDIV,
+	x86asm.IDIV:   opIDIV,
+	x86asm.JCXZ:   opJCXZ,
+	x86asm.JECXZ:  opJCXZ,
+	x86asm.LOOP:   opLOOP,
+	x86asm.LOOPE:  opLOOPE,
+	x86asm.LOOPNE: opLOOPNE,
+}
+
+// opSubcodes gives Inst.op for instructions that share a handler: the
+// bit operation, the segment register loaded, the descriptor-table or
+// system register involved.
+var opSubcodes = map[x86asm.Op]uint8{
+	x86asm.BT:   0,
+	x86asm.BTS:  1,
+	x86asm.BTR:  2,
+	x86asm.BTC:  3,
+	x86asm.LDS:  DS,
+	x86asm.LES:  ES,
+	x86asm.LFS:  FS,
+	x86asm.LGS:  GS,
+	x86asm.LSS:  SS,
+	x86asm.LGDT: 0,
+	x86asm.LIDT: 1,
+	x86asm.SGDT: 2,
+	x86asm.SIDT: 3,
+	x86asm.LLDT: 0,
+	x86asm.LTR:  1,
+	x86asm.VERR: 2,
+	x86asm.VERW: 3,
+	x86asm.SLDT: 0,
+	x86asm.STR:  1,
+	x86asm.SMSW: 2,
+}
+
 // stringOps maps string instructions to handler and element size.
 type stringForm struct {
 	fn   handler
@@ -568,11 +611,11 @@ func convert(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 		return setG(i, args[1])
 	case x86asm.INC, x86asm.DEC, x86asm.NEG, x86asm.NOT:
 		i.size = argSize(args[0], xi)
-		i.fn = map[x86asm.Op]handler{x86asm.INC: opINC, x86asm.DEC: opDEC, x86asm.NEG: opNEG, x86asm.NOT: opNOT}[op]
+		i.fn = opHandlers[op]
 		return setE(i, args[0])
 	case x86asm.MUL, x86asm.DIV, x86asm.IDIV:
 		i.size = argSize(args[0], xi)
-		i.fn = map[x86asm.Op]handler{x86asm.MUL: opMUL, x86asm.DIV: opDIV, x86asm.IDIV: opIDIV}[op]
+		i.fn = opHandlers[op]
 		return setE(i, args[0])
 	case x86asm.IMUL:
 		switch {
@@ -615,7 +658,7 @@ func convert(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 		return true
 	case x86asm.BT, x86asm.BTS, x86asm.BTR, x86asm.BTC:
 		i.size = argSize(args[0], xi)
-		i.op = map[x86asm.Op]uint8{x86asm.BT: 0, x86asm.BTS: 1, x86asm.BTR: 2, x86asm.BTC: 3}[op]
+		i.op = opSubcodes[op]
 		if !setE(i, args[0]) {
 			return false
 		}
@@ -684,7 +727,7 @@ func convert(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 			return false
 		}
 		i.size = argSize(args[0], xi)
-		i.op = map[x86asm.Op]uint8{x86asm.LDS: DS, x86asm.LES: ES, x86asm.LFS: FS, x86asm.LGS: GS, x86asm.LSS: SS}[op]
+		i.op = opSubcodes[op]
 		i.fn = opLoadFar
 		i.term = op == x86asm.LSS
 		return setG(i, args[0]) && setE(i, args[1])
@@ -752,8 +795,7 @@ func convert(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 	case x86asm.JCXZ, x86asm.JECXZ, x86asm.LOOP, x86asm.LOOPE, x86asm.LOOPNE:
 		i.term = true
 		i.imm = uint32(args[0].(x86asm.Rel))
-		i.fn = map[x86asm.Op]handler{x86asm.JCXZ: opJCXZ, x86asm.JECXZ: opJCXZ, x86asm.LOOP: opLOOP,
-			x86asm.LOOPE: opLOOPE, x86asm.LOOPNE: opLOOPNE}[op]
+		i.fn = opHandlers[op]
 		return true
 	case x86asm.INT:
 		i.term = true
@@ -923,12 +965,12 @@ func convertSystem(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 		if !isMem(args[0]) {
 			return false
 		}
-		i.op = map[x86asm.Op]uint8{x86asm.LGDT: 0, x86asm.LIDT: 1, x86asm.SGDT: 2, x86asm.SIDT: 3}[xi.Op]
+		i.op = opSubcodes[xi.Op]
 		i.fn = opDescTable
 		return setE(i, args[0])
 	case x86asm.LLDT, x86asm.LTR, x86asm.VERR, x86asm.VERW:
 		i.size = 2
-		i.op = map[x86asm.Op]uint8{x86asm.LLDT: 0, x86asm.LTR: 1, x86asm.VERR: 2, x86asm.VERW: 3}[xi.Op]
+		i.op = opSubcodes[xi.Op]
 		i.fn = opGroup6Load
 		return setE(i, args[0])
 	case x86asm.SLDT, x86asm.STR, x86asm.SMSW:
@@ -936,7 +978,7 @@ func convertSystem(i *Inst, xi *x86asm.Inst, b []byte, pfx prefixInfo) bool {
 		if isMem(args[0]) {
 			i.size = 2
 		}
-		i.op = map[x86asm.Op]uint8{x86asm.SLDT: 0, x86asm.STR: 1, x86asm.SMSW: 2}[xi.Op]
+		i.op = opSubcodes[xi.Op]
 		i.fn = opStoreSysReg
 		return setE(i, args[0])
 	case x86asm.LMSW:

@@ -108,14 +108,14 @@ func (c *CPU) runBlocks(end uint64) error {
 				}
 			}
 			b.Execs++
-			c.execBlock(b, end)
+			c.execBlock(b)
 			prev = b
 		}
 	})
 }
 
 // execBlock runs the instructions of b in order.
-func (c *CPU) execBlock(b *Block, end uint64) {
+func (c *CPU) execBlock(b *Block) {
 	insts := b.Insts
 	for k := range insts {
 		i := &insts[k]

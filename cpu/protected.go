@@ -5,27 +5,26 @@ package cpu
 
 // System descriptor types (SDM vol. 3, table 3-2).
 const (
-	sysTSS16Avail  = 0x1
-	sysLDT         = 0x2
-	sysTSS16Busy   = 0x3
-	sysCallGate16  = 0x4
-	sysTaskGate    = 0x5
-	sysIntGate16   = 0x6
-	sysTrapGate16  = 0x7
-	sysTSS32Avail  = 0x9
-	sysTSS32Busy   = 0xB
-	sysCallGate32  = 0xC
-	sysIntGate32   = 0xE
-	sysTrapGate32  = 0xF
-	descAccessed   = 1 << 8 // in the high dword
-	descBusy       = 1 << 9 // TSS busy bit, in the high dword
-	selectorRPL    = 3
-	selectorTI     = 4
-	selectorIndex  = 0xFFF8
-	errorCodeMask  = 0xFFFC // selector error codes drop the RPL
-	errorCodeExt   = 1      // EXT: the event was external to the program
-	errorCodeIDT   = 2      // IDT: the index refers to the IDT
-	maxSegmentType = 0xF
+	sysTSS16Avail = 0x1
+	sysLDT        = 0x2
+	sysTSS16Busy  = 0x3
+	sysCallGate16 = 0x4
+	sysTaskGate   = 0x5
+	sysIntGate16  = 0x6
+	sysTrapGate16 = 0x7
+	sysTSS32Avail = 0x9
+	sysTSS32Busy  = 0xB
+	sysCallGate32 = 0xC
+	sysIntGate32  = 0xE
+	sysTrapGate32 = 0xF
+	descAccessed  = 1 << 8 // in the high dword
+	descBusy      = 1 << 9 // TSS busy bit, in the high dword
+	selectorRPL   = 3
+	selectorTI    = 4
+	selectorIndex = 0xFFF8
+	errorCodeMask = 0xFFFC // selector error codes drop the RPL
+	errorCodeExt  = 1      // EXT: the event was external to the program
+	errorCodeIDT  = 2      // IDT: the index refers to the IDT
 )
 
 // descriptorAddr returns the linear address of the descriptor for sel,
