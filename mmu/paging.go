@@ -133,13 +133,16 @@ func (u *MMU) Translate(lin uint32, write, user bool) (phys uint32, errCode uint
 	if pte&pteP == 0 {
 		return 0, ec, false
 	}
+	// The directory entry's accessed flag is set even when the access
+	// then faults on a protection violation (SDM vol. 3, 6.15, #PF error
+	// code note).
+	if pde&pteA == 0 {
+		mem.Write(pdeAddr, 4, pde|pteA)
+	}
 	// Permissions are the more restrictive of PDE and PTE (SDM vol. 3, 4.6.1).
 	eff := pde & pte
 	if !allowed(eff, write, user, u.cr0&CR0WP != 0) {
 		return 0, ec | PFPresent, false
-	}
-	if pde&pteA == 0 {
-		mem.Write(pdeAddr, 4, pde|pteA)
 	}
 	upd := pte | pteA
 	if write {

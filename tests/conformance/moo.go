@@ -119,7 +119,10 @@ func Parse(data []byte) ([]Test, error) {
 		switch tag {
 		case "MOO ":
 			if len(body) >= 8 {
-				tests = make([]Test, 0, binary.LittleEndian.Uint32(body[4:8]))
+				// The count is only a capacity hint; a test takes far more
+				// than 8 bytes, so never reserve more than the data allows.
+				n := min(int(binary.LittleEndian.Uint32(body[4:8])), len(data)/8)
+				tests = make([]Test, 0, n)
 			}
 		case "TEST":
 			t, err := parseTest(body)

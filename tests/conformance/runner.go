@@ -212,9 +212,13 @@ func (r *Runner) compareRAM(t *Test, mask Mask, over map[uint32]uint8) []string 
 		for _, a := range t.Init.RAM {
 			if a.Addr&^(mmu.PageSize-1) == p {
 				exp[a.Addr-p] = a.Value
-				if v, ok := code[a.Addr]; ok {
-					exp[a.Addr-p] = v
-				}
+			}
+		}
+		// Bytes the runner rewrote before the run (see Run) start out
+		// with their new values, whether or not the test listed them.
+		for a, v := range code {
+			if a&^(mmu.PageSize-1) == p {
+				exp[a-p] = v
 			}
 		}
 		for _, a := range t.Final.RAM {
