@@ -1,8 +1,10 @@
 // Package cpu implements an IA-32 processor of the Pentium II class: its
 // registers and modes, instruction decoding (golang.org/x/arch/x86/x86asm
 // behind a per-block cache of our own compact form), the semantics of every
-// integer instruction, lazy arithmetic flags, exceptions and interrupt
-// delivery, and the interpreter loop.
+// integer instruction and of the x87 FPU (exact 80-bit arithmetic in
+// cpu/float80), lazy arithmetic flags, real, protected and virtual-8086
+// modes with paging, exceptions and interrupt delivery, debug registers,
+// and the interpreter loop over chained blocks.
 //
 // Every memory access goes through the mmu package; port I/O goes through
 // the Bus interface. The package imports no device: a PIC attaches through
