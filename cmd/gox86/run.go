@@ -79,6 +79,7 @@ func runCommand(status *int, s streams) *cli.Command {
 			&cli.BoolFlag{Name: "realtime", DefaultText: "on when interactive, see above", Usage: "pace the virtual clock to the host clock"},
 			&cli.Uint64Flag{Name: "ips", Value: gox86.DefaultIPS, Usage: "virtual clock rate, instructions per second"},
 			&cli.Uint64Flag{Name: "max-instructions", Usage: "stop after this many instructions (0: no limit)"},
+			&cli.Uint64Flag{Name: "trace-from", Usage: "with --trace, start tracing after this many instructions"},
 		},
 		Action: func(ctx *cli.Context) error {
 			if ctx.NArg() > 0 {
@@ -349,7 +350,19 @@ func runGuest(ctx *cli.Context, s streams) (int, error) {
 		}
 	}()
 	start := time.Now()
-	res := m.Run(ctx.Uint64("max-instructions"))
+	limit := ctx.Uint64("max-instructions")
+	var res gox86.Result
+	if from := ctx.Uint64("trace-from"); from > 0 && tracer != nil {
+		// Run untraced up to the start point, then trace the rest.
+		m.CPU.Tracer = nil
+		res = m.Run(from)
+		if res.Reason == gox86.ExitInstructionLimit && (limit == 0 || limit > from) {
+			m.CPU.Tracer = tracer
+			res = m.Run(limit)
+		}
+	} else {
+		res = m.Run(limit)
+	}
 	elapsed := time.Since(start)
 	cons.restore(m)
 	if path := ctx.String("screenshot"); path != "" {
