@@ -117,7 +117,11 @@ func (c *CPU) runBlocks(end uint64) error {
 // execBlock runs the instructions of b in order.
 func (c *CPU) execBlock(b *Block) {
 	insts := b.Insts
-	for k := range insts {
+	n := len(insts)
+	k := 0
+	// Two call sites per iteration give the indirect-branch predictor
+	// more context than one.
+	for ; k+1 < n; k += 2 {
 		i := &insts[k]
 		c.prevEIP = c.EIP
 		c.EIP += uint32(i.len)
@@ -127,6 +131,23 @@ func (c *CPU) execBlock(b *Block) {
 			c.stopBlock = false
 			return
 		}
+		j := &insts[k+1]
+		c.prevEIP = c.EIP
+		c.EIP += uint32(j.len)
+		j.fn(c, j)
+		c.icount++
+		if c.stopBlock {
+			c.stopBlock = false
+			return
+		}
+	}
+	if k < n {
+		i := &insts[k]
+		c.prevEIP = c.EIP
+		c.EIP += uint32(i.len)
+		i.fn(c, i)
+		c.icount++
+		c.stopBlock = false
 	}
 }
 
