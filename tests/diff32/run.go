@@ -1,146 +1,36 @@
 package diff32
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"time"
 
-	"github.com/gox86/gox86/cpu"
-	"github.com/gox86/gox86/mmu"
+	"github.com/gox86/gox86/tests/internal/userelf"
 )
 
 // QEMUName is the reference emulator: Debian's qemu-user package
 // installs it.
-const QEMUName = "qemu-i386"
+const QEMUName = userelf.QEMUName
+
+// ourBudget bounds a run on our side; a program needs about 40
+// instructions a case.
+const ourBudget = 50_000_000
 
 // RunQEMU runs the program under qemu-i386 (path qemu) and returns its
 // standard output. dir is a scratch directory for the executable.
 func RunQEMU(ctx context.Context, qemu, dir string, p *Program) ([]byte, error) {
-	f, err := os.CreateTemp(dir, "diff32-*.elf")
-	if err != nil {
-		return nil, err
-	}
-	path := f.Name()
-	defer os.Remove(path)
-	if _, err := f.Write(p.ELF); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Chmod(0o755); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if err := f.Close(); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	var stdout, stderr bytes.Buffer
-	cmd := exec.CommandContext(ctx, qemu, filepath.Clean(path))
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s: %v: %s", qemu, err, bytes.TrimSpace(stderr.Bytes()))
-	}
-	return stdout.Bytes(), nil
+	return userelf.RunQEMU(ctx, qemu, dir, "diff32", p.ELF)
 }
 
-// Guest descriptor table for our side: null, flat 32-bit code (selector
-// 08h), flat 32-bit data (10h), at gdtAddr below the program.
-const (
-	gdtAddr = 0x1000
-	codeSel = 0x08
-	dataSel = 0x10
-	// ourBudget bounds a run; a program needs about 40 instructions a
-	// case.
-	ourBudget = 50_000_000
-)
-
-type nullBus struct{}
-
-func (nullBus) In(port uint16, size int) uint32     { return 0xFFFFFFFF >> (32 - 8*uint(size)) }
-func (nullBus) Out(port uint16, size int, v uint32) {}
-
-// RunOurs runs the ELF on our CPU: it loads the PT_LOAD segment into RAM
-// at its address, enters flat 32-bit protected mode at CPL 0 and serves
-// INT 80h's write (to fd 1) and exit itself. It returns what the program
-// wrote. A processor exception stops the run with an error naming the
-// case it happened in.
+// RunOurs runs the program on our CPU at CPL 0 in flat 32-bit protected
+// mode (code selector 08h, data 10h, stack below the program) and
+// returns what it wrote; see userelf.Run. A processor exception stops
+// the run with an error naming the case it happened in.
 func RunOurs(p *Program) ([]byte, error) {
-	image, vaddr, memSize, entry, ok := elfSegment(p.ELF)
-	if !ok {
-		return nil, errors.New("bad ELF")
-	}
-	mem := mmu.NewMemory((vaddr + memSize + 0xFFFF) &^ 0xFFF)
-	mem.WriteBytes(vaddr, image)
-	var gdt [24]byte
-	for k, d := range []uint64{0, 0x00CF9A000000FFFF, 0x00CF92000000FFFF} {
-		for i := 0; i < 8; i++ {
-			gdt[8*k+i] = byte(d >> (8 * i))
-		}
-	}
-	mem.WriteBytes(gdtAddr, gdt[:])
-
-	c := cpu.New(cpu.Config{Memory: mem, Bus: nullBus{}})
-	c.GDTR = cpu.DescriptorTable{Base: gdtAddr, Limit: 23}
-	c.IDTR = cpu.DescriptorTable{Base: 0, Limit: 0}
-	c.SetControlRegisters(cpu.CR0PE, 0, 0)
-	c.SetSegment(cpu.CS, cpu.FlatSegment(codeSel, true))
-	for _, s := range []int{cpu.DS, cpu.ES, cpu.FS, cpu.GS, cpu.SS} {
-		c.SetSegment(s, cpu.FlatSegment(dataSel, false))
-	}
-	c.SetFlags(0x2)
-	c.SetReg(cpu.ESP, gdtAddr)
-	c.EIP = entry
-
-	var out bytes.Buffer
-	exited, status := false, uint32(0)
-	var fault error
-	c.Hooks.Trap = func(c *cpu.CPU, vector uint8) bool {
-		if vector != 0x80 {
-			return false
-		}
-		switch c.Reg(cpu.EAX) {
-		case 4: // write(fd, buf, count)
-			if c.Reg(cpu.EBX) != 1 {
-				c.SetReg(cpu.EAX, ^uint32(9-1)) // -EBADF
-				break
-			}
-			buf := make([]byte, c.Reg(cpu.EDX))
-			mem.ReadBytes(c.Reg(cpu.ECX), buf)
-			out.Write(buf)
-			c.SetReg(cpu.EAX, uint32(len(buf)))
-		case 1: // exit(status)
-			exited, status = true, c.Reg(cpu.EBX)
-			c.RequestStop()
-		default:
-			c.SetReg(cpu.EAX, ^uint32(38-1)) // -ENOSYS
-		}
-		return true
-	}
-	c.Hooks.Exception = func(c *cpu.CPU, vector uint8, code uint32) {
-		if fault == nil {
-			fault = fmt.Errorf("%s (vector %d, error code %#x) at EIP %08X, %s",
-				cpu.ExceptionName(vector), vector, code, c.EIP, p.where(c.EIP))
-		}
-		c.RequestStop()
-	}
-	stop := c.Run(ourBudget)
-	switch {
-	case fault != nil:
-		return nil, fault
-	case stop == cpu.StopInternalError:
-		return nil, fmt.Errorf("internal error: %v (%s)", c.Err, p.where(c.EIP))
-	case !exited:
-		return nil, fmt.Errorf("run ended with %v at EIP %08X (%s) before exit", stop, c.EIP, p.where(c.EIP))
-	case status != 0:
-		return nil, fmt.Errorf("exit status %d", status)
-	}
-	return out.Bytes(), nil
+	return userelf.Run(p.ELF, userelf.Options{
+		StackTop: 0x1000,
+		Budget:   ourBudget,
+		Where:    p.where,
+	})
 }
 
 // where names the case holding eip.
