@@ -31,15 +31,15 @@
 //
 // Build assembles a form's cases into a static i386 Linux ELF written
 // from scratch (elf.go, tests/internal/userelf): each case loads its
-// state, runs the instruction and stores the eight registers, EFLAGS and
-// the window into a results area, which the program writes to standard
-// output with INT 80h before exiting. RunQEMU runs that file under
-// qemu-i386. RunOurs loads the same
-// bytes into an mmu.Memory, enters flat 32-bit protected mode on a
-// cpu.CPU and serves INT 80h's write and exit through Hooks.Trap. Compare
-// then checks each case, leaving out what the SDM says is undefined for
-// that instruction and those operands (masks.go, each mask quoting the
-// SDM's "Flags Affected" text).
+// state, runs the instruction and stores the eight registers, EFLAGS
+// and the window into a results area, which the program writes to
+// standard output with INT 80h before exiting. RunQEMU runs that file
+// under qemu-i386. RunOurs loads the same bytes into an mmu.Memory,
+// enters flat 32-bit protected mode on a cpu.CPU and serves INT 80h's
+// write and exit through Hooks.Trap. Compare then checks each case,
+// leaving out what the SDM says is undefined for that instruction and
+// those operands (masks.go, each mask quoting the SDM's "Flags
+// Affected" text).
 //
 // # Running it
 //
