@@ -3,6 +3,8 @@ package diffx87
 import (
 	"encoding/binary"
 	"fmt"
+
+	"github.com/gox86/gox86/tests/internal/userelf"
 )
 
 // Results record of a case: the FNSAVE image after the instruction, then
@@ -41,7 +43,7 @@ const insnOffset = 10*WindowSize/4 + 6 + 5 + 5 + 1 + 5
 func (p *Program) InsnAddr(k int) uint32 { return p.Starts[k] + insnOffset }
 
 // tailLen is the length of the write-and-exit code.
-const tailLen = 10 + 22 + 9 + 12
+const tailLen = userelf.ExitTailLen
 
 // Build assembles the program. For each case it
 //
@@ -103,32 +105,7 @@ func Build(f *Form, cases []Case) *Program {
 			panic(fmt.Sprintf("diffx87: case length %d, want %d", len(code)-start, caseLen(c)))
 		}
 	}
-	tail := len(code)
-	code = append(code, 0xB9) // MOV ECX, results
-	u32(p.ResAddr)
-	code = append(code, 0xBA) // MOV EDX, length
-	u32(uint32(p.ResLen()))
-	code = append(code,
-		// write:
-		0xB8, 4, 0, 0, 0, // MOV EAX, 4 (write)
-		0xBB, 1, 0, 0, 0, // MOV EBX, 1 (stdout)
-		0xCD, 0x80, // INT 80h
-		0x85, 0xC0, // TEST EAX, EAX
-		0x7E, 15, // JLE fail
-		0x01, 0xC1, // ADD ECX, EAX
-		0x29, 0xC2, // SUB EDX, EAX
-		0x75, 0x100-22, // JNZ write
-		0xB8, 1, 0, 0, 0, // MOV EAX, 1 (exit)
-		0x31, 0xDB, // XOR EBX, EBX
-		0xCD, 0x80, // INT 80h
-		// fail:
-		0xB8, 1, 0, 0, 0, // MOV EAX, 1
-		0xBB, 3, 0, 0, 0, // MOV EBX, 3
-		0xCD, 0x80, // INT 80h
-	)
-	if len(code)-tail != tailLen {
-		panic("diffx87: tail length")
-	}
+	code = userelf.AppendWriteExit(code, p.ResAddr, uint32(p.ResLen()))
 	image := make([]byte, p.InAddr-LoadAddr, p.InAddr-LoadAddr+uint32(saveSize*len(cases)))
 	copy(image[CodeAddr-LoadAddr:], code)
 	for k := range cases {

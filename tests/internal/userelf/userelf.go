@@ -262,3 +262,36 @@ func Run(elf []byte, opt Options) ([]byte, error) {
 	}
 	return out.Bytes(), nil
 }
+
+// ExitTailLen is the length of the code AppendWriteExit appends.
+const ExitTailLen = 10 + 22 + 9 + 12
+
+// AppendWriteExit appends to code the program's last steps: write the
+// length bytes at addr to standard output with INT 80h write (looping on
+// short writes), then exit with status 0, or with status 3 if a write
+// fails. It appends exactly ExitTailLen bytes.
+func AppendWriteExit(code []byte, addr, length uint32) []byte {
+	le := binary.LittleEndian
+	code = append(code, 0xB9) // MOV ECX, addr
+	code = le.AppendUint32(code, addr)
+	code = append(code, 0xBA) // MOV EDX, length
+	code = le.AppendUint32(code, length)
+	return append(code,
+		// write:
+		0xB8, 4, 0, 0, 0, // MOV EAX, 4 (write)
+		0xBB, 1, 0, 0, 0, // MOV EBX, 1 (stdout)
+		0xCD, 0x80, // INT 80h
+		0x85, 0xC0, // TEST EAX, EAX
+		0x7E, 15, // JLE fail
+		0x01, 0xC1, // ADD ECX, EAX
+		0x29, 0xC2, // SUB EDX, EAX
+		0x75, 0x100-22, // JNZ write
+		0xB8, 1, 0, 0, 0, // MOV EAX, 1 (exit)
+		0x31, 0xDB, // XOR EBX, EBX
+		0xCD, 0x80, // INT 80h
+		// fail:
+		0xB8, 1, 0, 0, 0, // MOV EAX, 1
+		0xBB, 3, 0, 0, 0, // MOV EBX, 3
+		0xCD, 0x80, // INT 80h
+	)
+}
