@@ -154,7 +154,7 @@ func New(cfg Config) (*Machine, error) {
 		cfg.MemoryBytes = DefaultMemory
 	}
 	if cfg.MemoryBytes < 1<<20 || cfg.MemoryBytes > 3<<30 {
-		return nil, fmt.Errorf("gox86: memory size %d MiB out of range (1 MiB to 3 GiB)", cfg.MemoryBytes>>20)
+		return nil, fmt.Errorf("memory size %d bytes out of range (1 MiB to 3 GiB)", cfg.MemoryBytes)
 	}
 	if cfg.IPS == 0 {
 		cfg.IPS = DefaultIPS
@@ -293,7 +293,7 @@ func (m *Machine) setupFirmware() error {
 	}
 	n := len(fw)
 	if n == 0 || n%0x10000 != 0 || n > 1<<20 {
-		return fmt.Errorf("gox86: firmware image is %d bytes; want a multiple of 64 KiB up to 1 MiB", n)
+		return fmt.Errorf("firmware image is %d bytes; want a multiple of 64 KiB up to 1 MiB", n)
 	}
 	off := m.Mem.AddROM(fw)
 	if err := m.Mem.MapPages(uint32(0x100000000-uint64(n)), uint32(n), off, mmu.NoBacking); err != nil {
@@ -562,7 +562,7 @@ var ErrNoImage = errors.New("empty image: the file has no bytes")
 // happens here, before the guest starts.
 func (m *Machine) LoadLinux(kernel, initrd []byte, cmdline string) error {
 	if m.BIOS == nil {
-		return fmt.Errorf("gox86: booting a Linux kernel directly needs the built-in BIOS (not --bios)")
+		return errors.New("booting a Linux kernel directly needs the built-in BIOS, not other firmware")
 	}
 	if _, err := bios.LoadLinux(m.Mem, m.cfg.MemoryBytes, kernel, initrd, cmdline); err != nil {
 		return err

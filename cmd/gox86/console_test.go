@@ -133,6 +133,7 @@ func runCLI(args ...string) (status int, stdout, stderr string) {
 // guest runs.
 func TestRunFlagErrors(t *testing.T) {
 	dir := t.TempDir()
+	raw := writeFile(t, dir, "raw.bin", make([]byte, 512))
 	cases := []struct {
 		args []string
 		msg  string
@@ -144,6 +145,34 @@ func TestRunFlagErrors(t *testing.T) {
 		{[]string{"run", "--raw-demo", "--kernel", "x.elf"}, "--raw-demo cannot be used with --kernel"},
 		{[]string{"run", "--screenshot", filepath.Join(dir, "no", "such", "dir.png")}, "--screenshot:"},
 		{[]string{"run", "stray"}, "no positional arguments"},
+		{[]string{"run", "--memory", "bogus"}, `--memory: bad size "bogus"`},
+		{[]string{"run", "--memory", "0"}, `--memory: bad size "0"`},
+		{[]string{"run", "--memory", "1K"}, "below the 1 MiB minimum"},
+		{[]string{"run", "--memory", "100G"}, "above the 3 GiB maximum"},
+		{[]string{"run", "--serial", "bogus"}, "unknown serial spec"},
+		{[]string{"run", "--serial", "tcp:"}, "missing port"},
+		{[]string{"run", "--serial", "tcp:127.0.0.1:99999"}, `bad port "99999"`},
+		{[]string{"run", "--serial", "file:" + filepath.Join(dir, "no", "such", "com1")}, "--serial:"},
+		{[]string{"run", "--ips", "0"}, "--ips must be positive"},
+		{[]string{"run", "--ips", "-5"}, `invalid value "-5" for flag -ips`},
+		{[]string{"run", "--max-instructions", "-1"}, `invalid value "-1"`},
+		{[]string{"run", "--no-such-flag"}, "flag provided but not defined"},
+		{[]string{"run", "--raw", raw, "--load-at", "zz"}, `--load-at: bad address "zz"`},
+		{[]string{"run", "--raw", raw, "--entry", "12"}, `--entry: bad entry "12"`},
+		{[]string{"run", "--raw", "x.bin", "--kernel", "y.elf"}, "cannot be used together"},
+		{[]string{"run", "--bios", filepath.Join(dir, "nope.bin")}, "--bios:"},
+		{[]string{"run", "--bios", writeFile(t, dir, "short.bin", make([]byte, 3))}, "--bios " + filepath.Join(dir, "short.bin") + ": firmware image is 3 bytes"},
+		{[]string{"run", "--trace", filepath.Join(dir, "no", "such", "t.txt")}, "--trace:"},
+		{[]string{"run", "--trace-from", "5"}, "--trace-from needs --trace"},
+		{[]string{"run", "--append", "quiet"}, "--append needs --kernel"},
+		{[]string{"run", "--initrd", "x.gz"}, "--initrd needs --kernel"},
+		{[]string{"run", "--load-at", "0x7c00"}, "--load-at needs --raw"},
+		{[]string{"run", "--entry", "0000:7c00"}, "--entry needs --raw"},
+		{[]string{"disasm"}, "exactly one FILE"},
+		{[]string{"disasm", "a.bin", "b.bin"}, "exactly one FILE"},
+		{[]string{"disasm", filepath.Join(dir, "nope.bin")}, "no such file"},
+		{[]string{"disasm", "x.bin", "--mode", "64"}, "--mode must be 16 or 32"},
+		{[]string{"version", "x"}, "takes no arguments"},
 	}
 	for _, tc := range cases {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -152,6 +181,7 @@ func TestRunFlagErrors(t *testing.T) {
 			assert.Empty(t, stdout)
 			assert.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 			assert.True(t, strings.HasPrefix(stderr, "gox86: "), stderr)
+			assert.NotContains(t, stderr, "gox86: gox86:")
 			assert.Contains(t, stderr, tc.msg)
 		})
 	}

@@ -16,6 +16,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 )
@@ -49,7 +50,12 @@ func runIO(args []string, s streams) int {
 		},
 		ExitErrHandler: func(*cli.Context, error) {},
 	}
-	if err := app.Run(args); err != nil {
+	for _, c := range app.Commands {
+		c.OnUsageError = func(ctx *cli.Context, err error, isSubcommand bool) error {
+			return err
+		}
+	}
+	if err := app.Run(flagsFirst(args, app.Commands)); err != nil {
 		fmt.Fprintf(s.err, "gox86: %v\n", err)
 		if status == 0 {
 			status = 2
@@ -70,4 +76,55 @@ func versionCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// flagsFirst moves a command's flags ahead of its positional arguments,
+// so that `gox86 disasm FILE --mode 16` parses like `gox86 disasm --mode
+// 16 FILE` (urfave/cli stops reading flags at the first positional
+// argument). A flag that takes a value keeps the token after it; "--"
+// still ends the flags, and what follows it stays positional.
+func flagsFirst(args []string, cmds []*cli.Command) []string {
+	if len(args) < 2 {
+		return args
+	}
+	var cmd *cli.Command
+	for _, c := range cmds {
+		if c.HasName(args[1]) {
+			cmd = c
+		}
+	}
+	if cmd == nil {
+		return args
+	}
+	takesValue := map[string]bool{}
+	for _, f := range cmd.Flags {
+		d, ok := f.(cli.DocGenerationFlag)
+		for _, name := range f.Names() {
+			takesValue[name] = ok && d.TakesValue()
+		}
+	}
+	var flags, positional []string
+	rest := args[2:]
+	for i := 0; i < len(rest); i++ {
+		a := rest[i]
+		if a == "--" {
+			positional = append(positional, rest[i+1:]...)
+			break
+		}
+		if len(a) < 2 || a[0] != '-' {
+			positional = append(positional, a)
+			continue
+		}
+		flags = append(flags, a)
+		name := strings.TrimLeft(a, "-")
+		if !strings.Contains(name, "=") && takesValue[name] && i+1 < len(rest) {
+			i++
+			flags = append(flags, rest[i])
+		}
+	}
+	out := append([]string{args[0], args[1]}, flags...)
+	if len(positional) > 0 {
+		out = append(append(out, "--"), positional...)
+	}
+	return out
 }

@@ -219,6 +219,9 @@ func runGuest(ctx *cli.Context, s streams) (int, error) {
 	if ctx.Uint64("ips") == 0 {
 		return 2, fmt.Errorf("--ips must be positive")
 	}
+	if err := checkFlagPairs(ctx); err != nil {
+		return 2, err
+	}
 	demo := isDemo(ctx)
 	stdinTTY, stdoutTTY := isTerminal(s.in), isTerminal(s.out)
 	plan, err := planConsole(display, ctx.String("serial"), ctx.String("debugcon"), firmwareBoots(ctx), stdinTTY, stdoutTTY)
@@ -311,6 +314,9 @@ func runGuest(ctx *cli.Context, s streams) (int, error) {
 	}
 	m, err := gox86.New(cfg)
 	if err != nil {
+		if cfg.Firmware != nil {
+			return 2, fmt.Errorf("--bios %s: %v", ctx.String("bios"), err)
+		}
 		return 2, err
 	}
 	if t, ok := m.CPU.Tracer.(*gox86.Tracer); ok {
@@ -429,12 +435,29 @@ func isLinuxKernel(img []byte) bool {
 	return len(img) > 0x206 && string(img[0x202:0x206]) == "HdrS"
 }
 
+// flagPairs lists flags that only mean something with another flag.
+var flagPairs = []struct{ flag, needs string }{
+	{"initrd", "kernel"},
+	{"append", "kernel"},
+	{"load-at", "raw"},
+	{"entry", "raw"},
+	{"trace-from", "trace"},
+}
+
+// checkFlagPairs rejects a flag given without the flag it qualifies, so
+// that a mistyped command line is not silently run as something else.
+func checkFlagPairs(ctx *cli.Context) error {
+	for _, p := range flagPairs {
+		if ctx.IsSet(p.flag) && !ctx.IsSet(p.needs) {
+			return fmt.Errorf("--%s needs --%s", p.flag, p.needs)
+		}
+	}
+	return nil
+}
+
 // loadGuest loads the image the flags name; disks, and the demo OS's
 // floppy, are booted by the firmware.
 func loadGuest(ctx *cli.Context, m *gox86.Machine) error {
-	if ctx.String("initrd") != "" && ctx.String("kernel") == "" {
-		return fmt.Errorf("--initrd needs --kernel")
-	}
 	switch {
 	case ctx.String("kernel") != "":
 		path := ctx.String("kernel")
@@ -524,6 +547,9 @@ func parseSize(s string) (uint32, error) {
 	v := n * mult
 	if v > 3<<30 || v/mult != n {
 		return 0, fmt.Errorf("size %q is above the 3 GiB maximum", s)
+	}
+	if v < 1<<20 {
+		return 0, fmt.Errorf("size %q is below the 1 MiB minimum", s)
 	}
 	return uint32(v), nil
 }
